@@ -1,5 +1,6 @@
 package ai.polyv.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -140,6 +141,17 @@ public final class CpuThreads implements AutoCloseable {
             if (closed) return;
             seen = job;
             job.runChunks();
+        }
+    }
+
+    /**
+     * Fails with a clear message when a segment cannot be read by the pool's workers (a confined arena's
+     * segment): multi-threaded kernels need heap, global, auto or shared-arena segments.
+     */
+    void checkShared(String op, String name, MemorySegment seg) {
+        if (seg != null && workers.length > 0 && !seg.isAccessibleBy(workers[0])) {
+            throw new IllegalArgumentException(op + ": segment " + name + " is confined to one thread; the CpuThreads "
+                    + "workers cannot read it (allocate it from Arena.ofShared(), Arena.ofAuto() or Arena.global())");
         }
     }
 

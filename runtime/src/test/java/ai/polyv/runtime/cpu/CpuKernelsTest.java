@@ -40,7 +40,7 @@ class CpuKernelsTest {
     void matmulMatchesReferenceHeapAndNative(WeightFormat wf) {
         Random rnd = new Random(42 + wf.ordinal());
         for (Memory mem : Memory.values()) {
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) {
                 for (int[] s : MATMUL_SHAPES) {
                     int n = s[0], k = s[1], m = s[2];
                     for (boolean withBias : new boolean[] {false, true}) {
@@ -87,13 +87,25 @@ class CpuKernelsTest {
         assertTrue(ex.getMessage().contains("w [m=2, k=3]"), ex.getMessage());
     }
 
+    @Test
+    void matmulRejectsConfinedSegments() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment x = arena.allocate(4 * 4);
+            MemorySegment w = MemorySegment.ofArray(new float[4]);
+            MemorySegment out = MemorySegment.ofArray(new float[1]);
+            var ex = assertThrows(IllegalArgumentException.class,
+                    () -> CpuKernels.matmul(threads, x, 1, 4, w, WeightFormat.F32, 1, null, out));
+            assertTrue(ex.getMessage().contains("segment x is confined"), ex.getMessage());
+        }
+    }
+
     private static final int[] COUNTS = {1, 2, 7, 15, 16, 17, 31, 64, 97, 1000, 4099};
 
     @ParameterizedTest
     @EnumSource(Memory.class)
     void elementwiseMatchReference(Memory mem) {
         Random rnd = new Random(7);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             for (int count : COUNTS) {
                 MemorySegment a = randomF32(mem, arena, rnd, count, 6f);
                 MemorySegment b = randomF32(mem, arena, rnd, count, 3f);
@@ -127,7 +139,7 @@ class CpuKernelsTest {
     void rmsNormAndSoftmaxMatchReference(Memory mem) {
         Random rnd = new Random(11);
         int[][] shapes = {{1, 1}, {1, 17}, {3, 16}, {5, 33}, {2, 1280}, {7, 3584}, {1, 4099}};
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             for (int[] s : shapes) {
                 int rows = s[0], dim = s[1];
                 long count = (long) rows * dim;
@@ -153,7 +165,7 @@ class CpuKernelsTest {
     @EnumSource(Memory.class)
     void dotAxpyAndConvertMatchReference(Memory mem) {
         Random rnd = new Random(13);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             for (int len : COUNTS) {
                 for (int off : new int[] {0, 1, 5}) {
                     MemorySegment a = randomF32(mem, arena, rnd, len + off, 1f);
