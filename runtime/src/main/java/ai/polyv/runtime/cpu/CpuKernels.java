@@ -1,0 +1,308 @@
+package ai.polyv.runtime.cpu;
+
+import static ai.polyv.runtime.cpu.VectorOps.FS;
+import static ai.polyv.runtime.cpu.VectorOps.L;
+import static ai.polyv.runtime.cpu.VectorOps.LE;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Fast CPU kernels (Vector API, multi-threaded where it pays) with the signatures and semantics of
+ * {@link ScalarKernels}, which is their reference. float32 accumulation everywhere; no activation is
+ * rounded to a narrower type.
+ *
+ * <p>Layouts: activations are row-major float32 little-endian segments (heap or native) starting at
+ * element 0; weights are row-major {@code [m, k]} in a {@link WeightFormat} (PyTorch {@code Linear} layout).
+ *
+ * <p>matmul: {@code n == 1} is the GEMV path (memory-bound): the output rows are split over the threads in
+ * groups of 4 weight rows that share each load of x; BF16 weights are widened in registers. {@code n > 1}
+ * is {@link Gemm}: blocked, packed, 4x4 register micro-kernel.
+ */
+public final class CpuKernels {
+    private CpuKernels() {}
+
+    /**
+     * {@code out[n, m] = x[n, k] @ w[m, k]^T (+ bias[m] if non-null)}; n == 1 is the GEMV path. The segments
+     * must be readable by the pool's threads (heap, global, auto or shared arena; not a confined arena).
+     */
+    public static void matmul(CpuThreads t, MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
+                              MemorySegment bias, MemorySegment out) {
+        Checks.matmul("matmul", x, n, k, w, wf, m, bias, out);
+        if (t == null) throw new NullPointerException("matmul: CpuThreads is null");
+        t.checkShared("matmul", "x", x);
+        t.checkShared("matmul", "w", w);
+        t.checkShared("matmul", "bias", bias);
+        t.checkShared("matmul", "out", out);
+        if (n == 0 || m == 0) return;
+        if (n == 1 && wf != WeightFormat.F16) {
+            gemv(t, x, k, w, wf, m, bias, out);
+        } else {
+            Gemm.run(t, x, n, k, w, wf, m, bias, out, Gemm.DEFAULT_JB, Gemm.DEFAULT_KB);
+        }
+    }
+
+    // ---------------------------------------------------------------- GEMV
+
+    /** Output rows per GEMV work unit: 4 weight rows share each x load. */
+    static final int GEMV_ROWS = 4;
+
+    static void gemv(CpuThreads t, MemorySegment x, int k, MemorySegment w, WeightFormat wf, int m,
+                     MemorySegment bias, MemorySegment out) {
+        int groups = (m + GEMV_ROWS - 1) / GEMV_ROWS;
+        // below ~64K weights per call the pool hand-off costs more than it saves
+        CpuThreads.RangeTask task = wf == WeightFormat.BF16
+                ? (from, to) -> gemvBf16(x, k, w, m, bias, out, from, to)
+                : (from, to) -> gemvF32(x, k, w, m, bias, out, from, to);
+        if ((long) m * k < 65_536) task.run(0, groups);
+        else t.parallelFor(groups, task);
+    }
+
+    private static void gemvF32(MemorySegment x, int k, MemorySegment w, int m, MemorySegment bias,
+                                MemorySegment out, int gFrom, int gTo) {
+        long rowBytes = (long) k * 4;
+        int kv = FS.loopBound(k);
+        for (int g = gFrom; g < gTo; g++) {
+            int j0 = g * GEMV_ROWS;
+            // rows past m repeat the last row (computed, not stored)
+            long w0 = j0 * rowBytes, w1 = Math.min(j0 + 1, m - 1) * rowBytes,
+                    w2 = Math.min(j0 + 2, m - 1) * rowBytes, w3 = Math.min(j0 + 3, m - 1) * rowBytes;
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+            int p = 0;
+            for (; p < kv; p += L) {
+                long xb = (long) p * 4;
+                FloatVector xv = VectorOps.f32(x, xb);
+                a0 = VectorOps.f32(w, w0 + xb).fma(xv, a0);
+                a1 = VectorOps.f32(w, w1 + xb).fma(xv, a1);
+                a2 = VectorOps.f32(w, w2 + xb).fma(xv, a2);
+                a3 = VectorOps.f32(w, w3 + xb).fma(xv, a3);
+            }
+            if (p < k) {
+                VectorMask<Float> mk = FS.indexInRange(p, k);
+                long xb = (long) p * 4;
+                FloatVector xv = VectorOps.f32(x, xb, mk);
+                a0 = VectorOps.f32(w, w0 + xb, mk).fma(xv, a0);
+                a1 = VectorOps.f32(w, w1 + xb, mk).fma(xv, a1);
+                a2 = VectorOps.f32(w, w2 + xb, mk).fma(xv, a2);
+                a3 = VectorOps.f32(w, w3 + xb, mk).fma(xv, a3);
+            }
+            storeGemv(out, bias, m, j0, a0, a1, a2, a3);
+        }
+    }
+
+    private static void gemvBf16(MemorySegment x, int k, MemorySegment w, int m, MemorySegment bias,
+                                 MemorySegment out, int gFrom, int gTo) {
+        long rowBytes = (long) k * 2;
+        int kv = FS.loopBound(k);
+        for (int g = gFrom; g < gTo; g++) {
+            int j0 = g * GEMV_ROWS;
+            long w0 = j0 * rowBytes, w1 = Math.min(j0 + 1, m - 1) * rowBytes,
+                    w2 = Math.min(j0 + 2, m - 1) * rowBytes, w3 = Math.min(j0 + 3, m - 1) * rowBytes;
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+            int p = 0;
+            for (; p < kv; p += L) {
+                FloatVector xv = VectorOps.f32(x, (long) p * 4);
+                long wb = (long) p * 2;
+                a0 = VectorOps.bf16(w, w0 + wb).fma(xv, a0);
+                a1 = VectorOps.bf16(w, w1 + wb).fma(xv, a1);
+                a2 = VectorOps.bf16(w, w2 + wb).fma(xv, a2);
+                a3 = VectorOps.bf16(w, w3 + wb).fma(xv, a3);
+            }
+            if (p < k) {
+                VectorMask<Float> mk = FS.indexInRange(p, k);
+                FloatVector xv = VectorOps.f32(x, (long) p * 4, mk);
+                long wb = (long) p * 2;
+                a0 = VectorOps.bf16(w, w0 + wb, mk).fma(xv, a0);
+                a1 = VectorOps.bf16(w, w1 + wb, mk).fma(xv, a1);
+                a2 = VectorOps.bf16(w, w2 + wb, mk).fma(xv, a2);
+                a3 = VectorOps.bf16(w, w3 + wb, mk).fma(xv, a3);
+            }
+            storeGemv(out, bias, m, j0, a0, a1, a2, a3);
+        }
+    }
+
+    private static void storeGemv(MemorySegment out, MemorySegment bias, int m, int j0,
+                                  FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        FloatVector[] acc = {a0, a1, a2, a3};
+        for (int r = 0; r < GEMV_ROWS && j0 + r < m; r++) {
+            float s = acc[r].reduceLanes(VectorOperators.ADD);
+            if (bias != null) s += ScalarKernels.get(bias, j0 + r);
+            ScalarKernels.set(out, j0 + r, s);
+        }
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    /** HF RMSNorm per row: {@code out = (x * rsqrt(mean(x^2) + eps)) * weight}, all in float32. */
+    public static void rmsNorm(MemorySegment x, int rows, int dim, MemorySegment weight, float eps, MemorySegment out) {
+        Checks.nonNegative("rmsNorm", "rows", rows);
+        Checks.nonNegative("rmsNorm", "dim", dim);
+        Checks.fits("rmsNorm", "x [rows, dim]", x, (long) rows * dim, 4);
+        Checks.fits("rmsNorm", "weight [dim]", weight, dim, 4);
+        Checks.fits("rmsNorm", "out [rows, dim]", out, (long) rows * dim, 4);
+        int dv = FS.loopBound(dim);
+        for (int r = 0; r < rows; r++) {
+            long o = (long) r * dim * 4;
+            FloatVector s0 = FloatVector.zero(FS), s1 = s0;
+            int i = 0;
+            for (; i + 2 * L <= dim; i += 2 * L) {
+                FloatVector v0 = VectorOps.f32(x, o + i * 4L), v1 = VectorOps.f32(x, o + (i + L) * 4L);
+                s0 = v0.fma(v0, s0);
+                s1 = v1.fma(v1, s1);
+            }
+            for (; i < dv; i += L) {
+                FloatVector v = VectorOps.f32(x, o + i * 4L);
+                s0 = v.fma(v, s0);
+            }
+            float ss = s0.add(s1).reduceLanes(VectorOperators.ADD);
+            for (; i < dim; i++) {
+                float v = ScalarKernels.get(x, o / 4 + i);
+                ss += v * v;
+            }
+            float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
+            for (i = 0; i < dv; i += L) {
+                VectorOps.f32(x, o + i * 4L).mul(inv).mul(VectorOps.f32(weight, i * 4L)).intoMemorySegment(out, o + i * 4L, LE);
+            }
+            for (; i < dim; i++) ScalarKernels.set(out, o / 4 + i, ScalarKernels.get(x, o / 4 + i) * inv * ScalarKernels.get(weight, i));
+        }
+    }
+
+    /** {@code out = silu(gate) * up}, {@code silu(g) = g / (1 + exp(-g))}. */
+    public static void siluMul(MemorySegment gate, MemorySegment up, long count, MemorySegment out) {
+        ScalarKernels.elementwise2("siluMul", gate, up, count, out);
+        long cv = FS.loopBound(count);
+        long i = 0;
+        for (; i < cv; i += L) {
+            long b = i * 4;
+            FloatVector g = VectorOps.f32(gate, b);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            g.div(e).mul(VectorOps.f32(up, b)).intoMemorySegment(out, b, LE);
+        }
+        for (; i < count; i++) {
+            float g = ScalarKernels.get(gate, i);
+            ScalarKernels.set(out, i, g / (1f + (float) Math.exp(-g)) * ScalarKernels.get(up, i));
+        }
+    }
+
+    /** Exact (erf) GELU: {@code 0.5 x (1 + erf(x / sqrt 2))}, erf to float32 accuracy. */
+    public static void geluErf(MemorySegment x, long count, MemorySegment out) {
+        ScalarKernels.elementwise1("geluErf", x, count, out);
+        long cv = FS.loopBound(count);
+        long i = 0;
+        for (; i < cv; i += L) VectorOps.gelu(VectorOps.f32(x, i * 4)).intoMemorySegment(out, i * 4, LE);
+        for (; i < count; i++) ScalarKernels.set(out, i, VectorOps.gelu(ScalarKernels.get(x, i)));
+    }
+
+    /** {@code out = a + b}. */
+    public static void add(MemorySegment a, MemorySegment b, long count, MemorySegment out) {
+        ScalarKernels.elementwise2("add", a, b, count, out);
+        long cv = FS.loopBound(count);
+        long i = 0;
+        for (; i < cv; i += L) VectorOps.f32(a, i * 4).add(VectorOps.f32(b, i * 4)).intoMemorySegment(out, i * 4, LE);
+        for (; i < count; i++) ScalarKernels.set(out, i, ScalarKernels.get(a, i) + ScalarKernels.get(b, i));
+    }
+
+    /** {@code out = x * s}. */
+    public static void scale(MemorySegment x, long count, float s, MemorySegment out) {
+        ScalarKernels.elementwise1("scale", x, count, out);
+        long cv = FS.loopBound(count);
+        long i = 0;
+        for (; i < cv; i += L) VectorOps.f32(x, i * 4).mul(s).intoMemorySegment(out, i * 4, LE);
+        for (; i < count; i++) ScalarKernels.set(out, i, ScalarKernels.get(x, i) * s);
+    }
+
+    /** Row softmax in place: {@code exp(x - rowmax) / sum}. A row of all {@code -inf} becomes NaN (as PyTorch). */
+    public static void softmaxRows(MemorySegment x, int rows, int cols) {
+        Checks.nonNegative("softmaxRows", "rows", rows);
+        Checks.nonNegative("softmaxRows", "cols", cols);
+        Checks.fits("softmaxRows", "x [rows, cols]", x, (long) rows * cols, 4);
+        int cv = FS.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            long o = (long) r * cols;
+            FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+            int c = 0;
+            for (; c < cv; c += L) mv = mv.max(VectorOps.f32(x, (o + c) * 4));
+            float max = mv.reduceLanes(VectorOperators.MAX);
+            for (; c < cols; c++) max = Math.max(max, ScalarKernels.get(x, o + c));
+            FloatVector sv = FloatVector.zero(FS);
+            for (c = 0; c < cv; c += L) {
+                FloatVector e = VectorOps.f32(x, (o + c) * 4).sub(max).lanewise(VectorOperators.EXP);
+                e.intoMemorySegment(x, (o + c) * 4, LE);
+                sv = sv.add(e);
+            }
+            float sum = sv.reduceLanes(VectorOperators.ADD);
+            for (; c < cols; c++) {
+                float e = (float) Math.exp(ScalarKernels.get(x, o + c) - max);
+                ScalarKernels.set(x, o + c, e);
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (c = 0; c < cv; c += L) VectorOps.f32(x, (o + c) * 4).mul(inv).intoMemorySegment(x, (o + c) * 4, LE);
+            for (; c < cols; c++) ScalarKernels.set(x, o + c, ScalarKernels.get(x, o + c) * inv);
+        }
+    }
+
+    /** {@code sum_i a[aOff + i] * b[bOff + i]}, float32 accumulation in 4 vector partial sums. */
+    public static float dot(MemorySegment a, long aOffElems, MemorySegment b, long bOffElems, int len) {
+        Checks.offsets("dot", "a", a, aOffElems, len);
+        Checks.offsets("dot", "b", b, bOffElems, len);
+        long ab = aOffElems * 4, bb = bOffElems * 4;
+        FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i + 4 * L <= len; i += 4 * L) {
+            long d = i * 4L;
+            s0 = VectorOps.f32(a, ab + d).fma(VectorOps.f32(b, bb + d), s0);
+            s1 = VectorOps.f32(a, ab + d + 4L * L).fma(VectorOps.f32(b, bb + d + 4L * L), s1);
+            s2 = VectorOps.f32(a, ab + d + 8L * L).fma(VectorOps.f32(b, bb + d + 8L * L), s2);
+            s3 = VectorOps.f32(a, ab + d + 12L * L).fma(VectorOps.f32(b, bb + d + 12L * L), s3);
+        }
+        for (; i + L <= len; i += L) s0 = VectorOps.f32(a, ab + i * 4L).fma(VectorOps.f32(b, bb + i * 4L), s0);
+        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) s += ScalarKernels.get(a, aOffElems + i) * ScalarKernels.get(b, bOffElems + i);
+        return s;
+    }
+
+    /** {@code y[yOff + i] += alpha * x[xOff + i]} for {@code i < len}. */
+    public static void axpy(float alpha, MemorySegment x, long xOffElems, MemorySegment y, long yOffElems, int len) {
+        Checks.offsets("axpy", "x", x, xOffElems, len);
+        Checks.offsets("axpy", "y", y, yOffElems, len);
+        long xb = xOffElems * 4, yb = yOffElems * 4;
+        int lv = FS.loopBound(len);
+        FloatVector av = FloatVector.broadcast(FS, alpha);
+        int i = 0;
+        for (; i < lv; i += L) {
+            long d = i * 4L;
+            VectorOps.f32(x, xb + d).fma(av, VectorOps.f32(y, yb + d)).intoMemorySegment(y, yb + d, LE);
+        }
+        for (; i < len; i++) {
+            ScalarKernels.set(y, yOffElems + i, Math.fma(alpha, ScalarKernels.get(x, xOffElems + i), ScalarKernels.get(y, yOffElems + i)));
+        }
+    }
+
+    /** Converts {@code count} elements in format {@code wf} to float32 (exact for every format). */
+    public static void toFloat32(MemorySegment src, WeightFormat wf, long count, MemorySegment dst) {
+        Checks.nonNegative("toFloat32", "count", count);
+        Checks.fits("toFloat32", "src " + wf, src, count, wf.byteSize());
+        Checks.fits("toFloat32", "dst", dst, count, 4);
+        convertRow(src, 0, wf, count, dst, 0);
+    }
+
+    /** {@code count} elements of {@code src} from byte {@code srcByte} to float32 {@code dst} from byte {@code dstByte}. */
+    static void convertRow(MemorySegment src, long srcByte, WeightFormat wf, long count, MemorySegment dst, long dstByte) {
+        long cv = FS.loopBound(count);
+        long i = 0;
+        switch (wf) {
+            case F32 -> MemorySegment.copy(src, srcByte, dst, dstByte, count * 4);
+            case BF16 -> {
+                for (; i < cv; i += L) VectorOps.bf16(src, srcByte + i * 2).intoMemorySegment(dst, dstByte + i * 4, LE);
+                for (; i < count; i++) ScalarKernels.set(dst, dstByte / 4 + i, wf.get(src, srcByte / 2 + i));
+            }
+            case F16 -> {
+                for (; i < cv; i += L) VectorOps.f16(src, srcByte + i * 2).intoMemorySegment(dst, dstByte + i * 4, LE);
+                for (; i < count; i++) ScalarKernels.set(dst, dstByte / 4 + i, wf.get(src, srcByte / 2 + i));
+            }
+        }
+    }
+}

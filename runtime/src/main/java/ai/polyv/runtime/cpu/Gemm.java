@@ -1,0 +1,141 @@
+package ai.polyv.runtime.cpu;
+
+import static ai.polyv.runtime.cpu.VectorOps.FS;
+import static ai.polyv.runtime.cpu.VectorOps.L;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * {@code out[n, m] = x[n, k] @ w[m, k]^T (+ bias)} for {@code n > 1}: blocked GEMM in the dot-product form
+ * (both operands are k-contiguous, so no transposition is needed).
+ *
+ * <p>Work unit: a tile of {@code jb} weight rows (the threads share tiles out). Per tile and k-block of
+ * {@code kb}: BF16/F16 weights are converted once into a float32 pack {@code [jb, kb]} (reused by every
+ * x row, so conversion is amortised over n); then a 4x4 register micro-kernel (4 x rows x 4 weight rows,
+ * 16 vector accumulators, 8 loads per 16 FMAs) runs over the k-block and adds its 16 sums into
+ * {@code out}. The pack ({@code jb*kb*4} bytes) and the 4 x rows ({@code 4*kb*4} bytes) are sized to stay
+ * in L1/L2. Rows past n or past the tile repeat the last valid row (computed, not stored).
+ */
+final class Gemm {
+    private Gemm() {}
+
+    static final int DEFAULT_JB = 16;
+    static final int DEFAULT_KB = 512;
+    static final int MR = 4, NR = 4;
+
+    private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
+
+    static void run(CpuThreads t, MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
+                    MemorySegment bias, MemorySegment out, int jb, int kb) {
+        if (jb % NR != 0 || jb <= 0 || kb <= 0) throw new IllegalArgumentException("gemm: bad blocking jb=" + jb + " kb=" + kb);
+        int tiles = (m + jb - 1) / jb;
+        CpuThreads.RangeTask task = (from, to) -> {
+            MemorySegment pack = null;
+            if (wf != WeightFormat.F32) {
+                float[] buf = PACK.get();
+                if (buf.length < jb * kb) PACK.set(buf = new float[jb * kb]);
+                pack = MemorySegment.ofArray(buf);
+            }
+            for (int tile = from; tile < to; tile++) tile(x, n, k, w, wf, m, bias, out, jb, kb, tile, pack);
+        };
+        if ((long) n * m * k < 262_144) task.run(0, tiles);
+        else t.parallelFor(tiles, task);
+    }
+
+    private static void tile(MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
+                             MemorySegment bias, MemorySegment out, int jb, int kb, int tile, MemorySegment pack) {
+        int j0 = tile * jb;
+        int jn = Math.min(jb, m - j0);
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < jn; c++) {
+                ScalarKernels.set(out, (long) i * m + j0 + c, bias == null ? 0f : ScalarKernels.get(bias, j0 + c));
+            }
+        }
+        for (int k0 = 0; k0 < k; k0 += kb) {
+            int kn = Math.min(kb, k - k0);
+            MemorySegment ws;
+            long wBase, wStride;
+            if (wf == WeightFormat.F32) {
+                ws = w;
+                wBase = ((long) j0 * k + k0) * 4;
+                wStride = (long) k * 4;
+            } else {
+                for (int c = 0; c < jn; c++) {
+                    CpuKernels.convertRow(w, ((long) (j0 + c) * k + k0) * wf.byteSize(), wf, kn, pack, (long) c * kn * 4);
+                }
+                ws = pack;
+                wBase = 0;
+                wStride = (long) kn * 4;
+            }
+            for (int i0 = 0; i0 < n; i0 += MR) {
+                for (int c0 = 0; c0 < jn; c0 += NR) {
+                    micro(x, n, k, i0, k0, kn, ws, wBase, wStride, c0, jn, out, m, j0);
+                }
+            }
+        }
+    }
+
+    /** 4x4 block: out[i0..i0+3, j0+c0..+3] += x[i0.., k0..k0+kn] . w[c0.., k0..]. */
+    private static void micro(MemorySegment x, int n, int k, int i0, int k0, int kn,
+                              MemorySegment ws, long wBase, long wStride, int c0, int jn,
+                              MemorySegment out, int m, int j0) {
+        long xr = (long) k * 4, xk = (long) k0 * 4;
+        long x0 = i0 * xr + xk, x1 = Math.min(i0 + 1, n - 1) * xr + xk,
+                x2 = Math.min(i0 + 2, n - 1) * xr + xk, x3 = Math.min(i0 + 3, n - 1) * xr + xk;
+        long w0 = wBase + c0 * wStride, w1 = wBase + Math.min(c0 + 1, jn - 1) * wStride,
+                w2 = wBase + Math.min(c0 + 2, jn - 1) * wStride, w3 = wBase + Math.min(c0 + 3, jn - 1) * wStride;
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z,
+                a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        int kv = FS.loopBound(kn);
+        int p = 0;
+        for (; p < kv; p += L) {
+            long b = (long) p * 4;
+            FloatVector v0 = VectorOps.f32(ws, w0 + b), v1 = VectorOps.f32(ws, w1 + b),
+                    v2 = VectorOps.f32(ws, w2 + b), v3 = VectorOps.f32(ws, w3 + b);
+            FloatVector u = VectorOps.f32(x, x0 + b);
+            a00 = u.fma(v0, a00); a01 = u.fma(v1, a01); a02 = u.fma(v2, a02); a03 = u.fma(v3, a03);
+            u = VectorOps.f32(x, x1 + b);
+            a10 = u.fma(v0, a10); a11 = u.fma(v1, a11); a12 = u.fma(v2, a12); a13 = u.fma(v3, a13);
+            u = VectorOps.f32(x, x2 + b);
+            a20 = u.fma(v0, a20); a21 = u.fma(v1, a21); a22 = u.fma(v2, a22); a23 = u.fma(v3, a23);
+            u = VectorOps.f32(x, x3 + b);
+            a30 = u.fma(v0, a30); a31 = u.fma(v1, a31); a32 = u.fma(v2, a32); a33 = u.fma(v3, a33);
+        }
+        if (p < kn) {
+            VectorMask<Float> mk = FS.indexInRange(p, kn);
+            long b = (long) p * 4;
+            FloatVector v0 = VectorOps.f32(ws, w0 + b, mk), v1 = VectorOps.f32(ws, w1 + b, mk),
+                    v2 = VectorOps.f32(ws, w2 + b, mk), v3 = VectorOps.f32(ws, w3 + b, mk);
+            FloatVector u = VectorOps.f32(x, x0 + b, mk);
+            a00 = u.fma(v0, a00); a01 = u.fma(v1, a01); a02 = u.fma(v2, a02); a03 = u.fma(v3, a03);
+            u = VectorOps.f32(x, x1 + b, mk);
+            a10 = u.fma(v0, a10); a11 = u.fma(v1, a11); a12 = u.fma(v2, a12); a13 = u.fma(v3, a13);
+            u = VectorOps.f32(x, x2 + b, mk);
+            a20 = u.fma(v0, a20); a21 = u.fma(v1, a21); a22 = u.fma(v2, a22); a23 = u.fma(v3, a23);
+            u = VectorOps.f32(x, x3 + b, mk);
+            a30 = u.fma(v0, a30); a31 = u.fma(v1, a31); a32 = u.fma(v2, a32); a33 = u.fma(v3, a33);
+        }
+        int rows = Math.min(MR, n - i0), cols = Math.min(NR, jn - c0);
+        long o = (long) i0 * m + j0 + c0;
+        addRow(out, o, cols, a00, a01, a02, a03);
+        if (rows > 1) addRow(out, o + m, cols, a10, a11, a12, a13);
+        if (rows > 2) addRow(out, o + 2L * m, cols, a20, a21, a22, a23);
+        if (rows > 3) addRow(out, o + 3L * m, cols, a30, a31, a32, a33);
+    }
+
+    private static void addRow(MemorySegment out, long o, int cols, FloatVector c0, FloatVector c1, FloatVector c2,
+                               FloatVector c3) {
+        add(out, o, c0);
+        if (cols > 1) add(out, o + 1, c1);
+        if (cols > 2) add(out, o + 2, c2);
+        if (cols > 3) add(out, o + 3, c3);
+    }
+
+    private static void add(MemorySegment out, long idx, FloatVector acc) {
+        ScalarKernels.set(out, idx, ScalarKernels.get(out, idx) + acc.reduceLanes(VectorOperators.ADD));
+    }
+}
