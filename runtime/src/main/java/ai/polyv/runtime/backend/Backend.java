@@ -52,6 +52,9 @@ public interface Backend extends AutoCloseable {
     /** {@code out = a + b}, same shapes; {@code out} may alias either input. */
     void add(Tensor a, Tensor b, Tensor out);
 
+    /** Sets every element of an F32 tensor to {@code value}. */
+    void fill(Tensor t, float value);
+
     // ---------------------------------------------------------------- row movement
 
     /** {@code out[i] = table[ids[i]]} for an embedding table {@code [V,d]} of any dtype. */

@@ -4,10 +4,44 @@ import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import ai.polyv.runtime.cpu.CpuKernels;
+import ai.polyv.runtime.cpu.CpuThreads;
+import ai.polyv.runtime.cpu.WeightFormat;
 
-/** The CPU backend: host memory (FFM arenas), weights are zero-copy views of the mapped checkpoint. */
+/**
+ * The CPU backend: host memory (FFM arenas), weights are zero-copy views of the mapped checkpoint.
+ * Dense ops delegate to {@link CpuKernels} (vectorised, multi-threaded matmul); attention, rope, row
+ * movement and routing are written here, each with its scalar statement in {@link ReferenceOps}.
+ * Owns a {@link CpuThreads} pool: close the backend when done.
+ */
 public final class CpuBackend implements Backend {
+    private final CpuThreads threads;
+
+    /** One thread per available processor. */
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    public CpuBackend(int threads) {
+        this.threads = new CpuThreads(threads);
+    }
+
+    public CpuThreads threads() {
+        return threads;
+    }
+
+    @Override
+    public void close() {
+        threads.close();
+    }
+
+    static WeightFormat format(Tensor w) {
+        return switch (w.dtype()) {
+            case F32 -> WeightFormat.F32;
+            case BF16 -> WeightFormat.BF16;
+            case F16 -> WeightFormat.F16;
+        };
+    }
 
     @Override
     public String name() {
@@ -36,32 +70,70 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Tensor x, Tensor w, Tensor bias, Tensor out) {
-        ReferenceOps.matmul(x, w, bias, out);
+        ReferenceOps.requireF32("matmul", x, out, bias);
+        int n = x.rows(), k = x.cols(), m = w.rows();
+        ReferenceOps.requireShape("matmul", "weight", w, m, k);
+        ReferenceOps.requireShape("matmul", "out", out, n, m);
+        CpuKernels.matmul(threads, x.data(), n, k, w.data(), format(w), m, bias == null ? null : bias.data(), out.data());
     }
 
     @Override
     public void rmsNorm(Tensor x, Tensor w, float eps, Tensor out) {
-        ReferenceOps.rmsNorm(x, w, eps, out);
+        ReferenceOps.requireF32("rmsNorm", x, w, out);
+        ReferenceOps.requireShape("rmsNorm", "out", out, x.rows(), x.cols());
+        CpuKernels.rmsNorm(x.data(), x.rows(), x.cols(), w.data(), eps, out.data());
     }
 
     @Override
     public void siluMul(Tensor gate, Tensor up, Tensor out) {
-        ReferenceOps.siluMul(gate, up, out);
+        ReferenceOps.requireF32("siluMul", gate, up, out);
+        sameSize("siluMul", gate, up, out);
+        CpuKernels.siluMul(gate.data(), up.data(), out.numel(), out.data());
     }
 
     @Override
     public void gelu(Tensor x, Tensor out) {
-        ReferenceOps.gelu(x, out);
+        ReferenceOps.requireF32("gelu", x, out);
+        sameSize("gelu", x, out);
+        CpuKernels.geluErf(x.data(), out.numel(), out.data());
     }
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
-        ReferenceOps.add(a, b, out);
+        ReferenceOps.requireF32("add", a, b, out);
+        sameSize("add", a, b, out);
+        CpuKernels.add(a.data(), b.data(), out.numel(), out.data());
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        ReferenceOps.requireF32("fill", t);
+        if (value == 0f) {
+            t.data().fill((byte) 0);
+        } else {
+            for (long i = 0; i < t.numel(); i++) t.setFloat(i, value);
+        }
+    }
+
+    private static void sameSize(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t.numel() != ts[0].numel()) throw new IllegalArgumentException(op + ": sizes differ: " + java.util.Arrays.toString(ts));
+        }
     }
 
     @Override
     public void embedding(Tensor table, int[] ids, Tensor out) {
-        ReferenceOps.embedding(table, ids, out);
+        ReferenceOps.requireF32("embedding", out);
+        int vocab = table.rows(), d = table.cols();
+        ReferenceOps.requireShape("embedding", "out", out, ids.length, d);
+        long rowBytes = (long) d * table.dtype().byteSize();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw new IllegalArgumentException("embedding: id " + ids[i] + " at position " + i + " outside vocabulary [0, " + vocab + ")");
+            }
+            CpuKernels.toFloat32(table.data().asSlice(ids[i] * rowBytes, rowBytes), format(table), d,
+                    out.data().asSlice((long) i * d * 4, (long) d * 4));
+        }
     }
 
     @Override
@@ -86,7 +158,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void scatterAddScaled(Tensor src, int[] index, float[] scale, Tensor out) {
-        ReferenceOps.scatterAddScaled(src, index, scale, out);
+        ReferenceOps.requireF32("scatterAddScaled", src, out);
+        int d = src.cols();
+        ReferenceOps.requireShape("scatterAddScaled", "src", src, index.length, out.cols());
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= out.rows()) throw new IndexOutOfBoundsException("scatterAddScaled: row " + index[i] + " of " + out);
+            CpuKernels.axpy(scale[i], src.data(), (long) i * d, out.data(), (long) index[i] * d, d);
+        }
     }
 
     @Override
@@ -96,12 +174,61 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attentionSegments(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int[] cuSeqlens) {
-        ReferenceOps.attentionSegments(q, k, v, out, heads, cuSeqlens);
+        ReferenceOps.requireF32("attentionSegments", q, k, v, out);
+        int n = q.rows(), width = q.cols(), hd = width / heads;
+        if (cuSeqlens[0] != 0 || cuSeqlens[cuSeqlens.length - 1] != n) {
+            throw new IllegalArgumentException("attentionSegments: cuSeqlens must run from 0 to " + n);
+        }
+        int[] segOf = new int[n];
+        for (int s = 0; s + 1 < cuSeqlens.length; s++) for (int i = cuSeqlens[s]; i < cuSeqlens[s + 1]; i++) segOf[i] = s;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        threads.parallelFor(n * heads, (from, to) -> {
+            float[] scores = new float[n];
+            for (int idx = from; idx < to; idx++) {
+                int i = idx / heads, h = idx % heads, s = segOf[i];
+                long off = (long) i * width + (long) h * hd;
+                attend(q, off, k, v, width, h * hd, cuSeqlens[s], cuSeqlens[s + 1], hd, scale, scores, out, off);
+            }
+        });
     }
 
     @Override
     public void attentionCausal(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int kvHeads, int start) {
-        ReferenceOps.attentionCausal(q, k, v, out, heads, kvHeads, start);
+        ReferenceOps.requireF32("attentionCausal", q, k, v, out);
+        int n = q.rows(), width = q.cols(), hd = width / heads, kvWidth = k.cols(), group = heads / kvHeads;
+        if (kvWidth != kvHeads * hd || k.rows() < start + n || v.rows() < start + n || v.cols() != kvWidth) {
+            throw new IllegalArgumentException("attentionCausal: cache " + k + " too small for " + (start + n) + " rows of " + kvHeads + "x" + hd);
+        }
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        threads.parallelFor(n * heads, (from, to) -> {
+            float[] scores = new float[start + n];
+            for (int idx = from; idx < to; idx++) {
+                int i = idx / heads, h = idx % heads;
+                long off = (long) i * width + (long) h * hd;
+                attend(q, off, k, v, kvWidth, (h / group) * hd, 0, start + i + 1, hd, scale, scores, out, off);
+            }
+        });
+    }
+
+    /** One query head over keys {@code [k0, k1)}: scores, max-subtracted softmax, weighted value sum. */
+    private static void attend(Tensor q, long qOff, Tensor k, Tensor v, int kvStride, int kvOff, int k0, int k1, int hd,
+                               float scale, float[] scores, Tensor out, long outOff) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = k0; j < k1; j++) {
+            float s = CpuKernels.dot(q.data(), qOff, k.data(), (long) j * kvStride + kvOff, hd) * scale;
+            scores[j - k0] = s;
+            if (s > max) max = s;
+        }
+        float sum = 0f;
+        for (int j = k0; j < k1; j++) {
+            float e = (float) Math.exp(scores[j - k0] - max);
+            scores[j - k0] = e;
+            sum += e;
+        }
+        out.data().asSlice(outOff * 4, (long) hd * 4).fill((byte) 0);
+        for (int j = k0; j < k1; j++) {
+            CpuKernels.axpy(scores[j - k0] / sum, v.data(), (long) j * kvStride + kvOff, out.data(), outOff, hd);
+        }
     }
 
     @Override
@@ -136,8 +263,4 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    static {
-        // the layout used for every activation access
-        assert ValueLayout.JAVA_FLOAT_UNALIGNED.byteSize() == 4;
-    }
 }

@@ -85,6 +85,11 @@ public final class ReferenceOps {
         for (long i = 0; i < out.numel(); i++) out.setFloat(i, a.getFloat(i) + b.getFloat(i));
     }
 
+    public static void fill(Tensor t, float value) {
+        requireF32("fill", t);
+        for (long i = 0; i < t.numel(); i++) t.setFloat(i, value);
+    }
+
     public static void embedding(Tensor table, int[] ids, Tensor out) {
         requireF32("embedding", out);
         int v = table.rows(), d = table.cols();

@@ -16,7 +16,7 @@ final class MoeLayer {
     static MoeRouter.Routing forward(Backend be, ModelWeights.MoeWeights w, ModelDims.Moe cfg, Tensor x, Tensor out) {
         MoeRouter.Routing r = MoeRouter.route(be, x, w.router(), cfg.topK(), cfg.normTopkProb());
         TokenPermutation perm = TokenPermutation.of(r.n(), r.k(), r.numExperts(), r.ids(), r.weights());
-        be.upload(new float[out.rows() * out.cols()], out);
+        be.fill(out, 0f);
         for (int e = 0; e < perm.numExperts(); e++) {
             int c = perm.count(e);
             if (c == 0) continue;
