@@ -15,7 +15,7 @@ public record TensorCheck(String name, boolean exact, double relL2, long mismatc
 
     public String line(String caseName) {
         String what = exact ? (mismatches == 0 ? "exact match" : mismatches + " mismatches")
-                : String.format("rel_l2 %.3e", relL2);
+                : Double.isNaN(relL2) ? "not compared" : String.format("rel_l2 %.3e", relL2);
         return String.format("%-12s %-28s %-22s %s%s", caseName, name, what, passed ? "ok" : "FAIL",
                 note.isEmpty() ? "" : "  (" + note + ")");
     }
