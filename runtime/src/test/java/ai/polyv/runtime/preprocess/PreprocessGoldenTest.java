@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.polyv.runtime.model.VisionInput;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,7 +16,7 @@ class PreprocessGoldenTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"tiny-a", "tiny-c"})
-    void pixelValuesMatchGolden(String model) throws IOException {
+    void pixelValuesMatchGolden(String model) {
         GoldenFile g = GoldenFile.open(model);
         List<String> inputs = new ArrayList<>();
         for (String n : g.names()) {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.polyv.runtime.model.VisionInput;
 import ai.polyv.runtime.preprocess.GoldenFile;
 import ai.polyv.runtime.preprocess.RgbFrames;
-import java.io.IOException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -31,7 +30,7 @@ class PositionEncoding3dGoldenTest {
 
     @ParameterizedTest
     @CsvSource({"tiny-a,96", "tiny-c,896"})
-    void xyzAndEncodingMatchGolden(String model, int dm) throws IOException {
+    void xyzAndEncodingMatchGolden(String model, int dm) {
         GoldenFile g = GoldenFile.open(model);
         String p = "multiview3d.video0.";
         int[] ds = g.shape(p + "depth"); // [views, H, W]
