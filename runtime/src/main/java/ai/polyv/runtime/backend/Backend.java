@@ -1,0 +1,106 @@
+package ai.polyv.runtime.backend;
+
+import ai.polyv.runtime.tensor.DType;
+import ai.polyv.runtime.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The closed set of operations the PolyV forward pass needs, on tensors this backend owns.
+ * A backend is created by the caller and handed explicitly to the model; no static instance exists.
+ *
+ * <p>Conventions: activations are contiguous row-major F32 ({@link Tensor}); weights may be F32, BF16
+ * or F16 (a backend that cannot handle a dtype throws {@link UnsupportedOperationException} naming
+ * the op and dtype). Outputs are written completely; ops marked <i>in place</i> overwrite their
+ * input. Shapes below are 2-D views {@code [rows, cols]}; a multi-head tensor {@code [n, heads*hd]}
+ * keeps head {@code h} in columns {@code [h*hd, (h+1)*hd)}. Integer index arrays and routing results
+ * live on the host (they steer host control flow: permutation, statistics, greedy choice).
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name, e.g. "cpu". */
+    String name();
+
+    /** A scope owning activation tensors; everything it allocated is freed by {@code close()}. */
+    Workspace workspace();
+
+    /**
+     * A weight tensor from host bytes (little-endian, {@code dtype}, row-major {@code shape}). The CPU
+     * backend wraps the segment without copying, so it must stay alive (mapped) as long as the weight.
+     */
+    Tensor weight(DType dtype, MemorySegment hostBytes, long... shape);
+
+    /** Copies a tensor of this backend to a host float array. */
+    float[] download(Tensor t);
+
+    /** Copies host floats into an F32 tensor of this backend (sizes must match). */
+    void upload(float[] values, Tensor dst);
+
+    // ---------------------------------------------------------------- dense ops
+
+    /** {@code out[n,m] = x[n,k] . w[m,k]^T (+ bias[m])}; {@code bias} may be null. */
+    void matmul(Tensor x, Tensor w, Tensor bias, Tensor out);
+
+    /** {@code out[n,d] = w[d] * x / sqrt(mean(x^2) + eps)} per row; {@code out} may be {@code x}. */
+    void rmsNorm(Tensor x, Tensor w, float eps, Tensor out);
+
+    /** {@code out = silu(gate) * up}, all {@code [n,d]}. */
+    void siluMul(Tensor gate, Tensor up, Tensor out);
+
+    /** {@code out = x * 0.5 * (1 + erf(x / sqrt 2))}, exact erf GELU. */
+    void gelu(Tensor x, Tensor out);
+
+    /** {@code out = a + b}, same shapes; {@code out} may alias either input. */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /** Sets every element of an F32 tensor to {@code value}. */
+    void fill(Tensor t, float value);
+
+    // ---------------------------------------------------------------- row movement
+
+    /** {@code out[i] = table[ids[i]]} for an embedding table {@code [V,d]} of any dtype. */
+    void embedding(Tensor table, int[] ids, Tensor out);
+
+    /** {@code out[i] = src[index[i]]} (row gather), {@code out [index.length, d]}. */
+    void gatherRows(Tensor src, int[] index, Tensor out);
+
+    /** {@code out[index[i]] = src[i]} (row scatter); other rows of {@code out} are left unchanged. */
+    void scatterRows(Tensor src, int[] index, Tensor out);
+
+    /** {@code out[index[i]] += scale[i] * src[i]} in order of {@code i}. */
+    void scatterAddScaled(Tensor src, int[] index, float[] scale, Tensor out);
+
+    // ---------------------------------------------------------------- attention block pieces
+
+    /**
+     * Rotate-half rotary embedding, in place: for each row r and head h of {@code x [n, heads*hd]},
+     * {@code x = x*cos[r] + rotate_half(x)*sin[r]} with {@code cos, sin [n, hd]} and
+     * {@code rotate_half(x) = [-x[hd/2:], x[:hd/2]]}.
+     */
+    void rope(Tensor x, int heads, Tensor cos, Tensor sin);
+
+    /**
+     * Non-causal attention inside segments: rows {@code [cuSeqlens[s], cuSeqlens[s+1])} attend only to
+     * each other. {@code q, k, v, out [n, heads*hd]}; scale {@code hd^-0.5}.
+     */
+    void attentionSegments(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int[] cuSeqlens);
+
+    /**
+     * Causal grouped-query attention against a cache: query row {@code i} of {@code q [n, heads*hd]}
+     * sits at position {@code start + i} and attends to key rows {@code 0..start+i} of
+     * {@code k, v [>= start+n, kvHeads*hd]}; query head {@code h} uses kv head
+     * {@code h / (heads/kvHeads)}; scale {@code hd^-0.5}; {@code out [n, heads*hd]}.
+     */
+    void attentionCausal(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int kvHeads, int start);
+
+    // ---------------------------------------------------------------- MoE routing
+
+    /**
+     * Router: {@code p = softmax(logits[n,M])} per row, then the {@code k} largest probabilities in
+     * descending order, ties to the lower expert index; when {@code renormalize} they are divided by
+     * their sum. Writes {@code idsOut[n*k]}, {@code weightsOut[n*k]} (row-major {@code [n,k]}).
+     */
+    void softmaxTopK(Tensor logits, int k, boolean renormalize, int[] idsOut, float[] weightsOut);
+
+    @Override
+    default void close() {}
+}

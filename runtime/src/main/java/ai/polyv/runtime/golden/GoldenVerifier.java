@@ -1,0 +1,227 @@
+package ai.polyv.runtime.golden;
+
+import ai.polyv.loader.safetensors.SafetensorsFile;
+import ai.polyv.loader.safetensors.TensorView;
+import ai.polyv.runtime.model.ForwardTrace;
+import ai.polyv.runtime.model.PolyVModel;
+import ai.polyv.runtime.model.Session;
+import ai.polyv.runtime.model.VisionInput;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Runs the inference cases of a golden folder ({@code golden.json} + {@code golden.safetensors}) on a
+ * model and compares every reference tensor the model can produce (see golden/README.md): position ids,
+ * rope delta, vision embeds and intermediates, inputs_embeds, decoder hidden states, final hidden, logits,
+ * MoE routing, greedy ids and per-step logits. Inputs of a case are read from the golden file itself.
+ */
+public final class GoldenVerifier {
+
+    /** Golden names of a case that are inputs, not outputs. */
+    private static final Set<String> INPUT_SUFFIXES = Set.of("input_ids", "frames_u8", "pixel_values", "grid_thw",
+            "second_per_grid_ts", "depth", "intrinsics", "extrinsics", "pe3d", "labels", "synergy_positions");
+
+    /** Result of one case. */
+    public record CaseResult(String name, List<TensorCheck> checks, String skipped) {
+        public boolean passed() {
+            return skipped != null || (!checks.isEmpty() && checks.stream().allMatch(TensorCheck::passed));
+        }
+    }
+
+    private final PolyVModel model;
+    private final JsonNode golden;
+    private final Path goldenFile;
+    private final double tolerance;
+
+    /** {@code goldenFile}: the golden.safetensors; golden.json is read from the same folder. */
+    public GoldenVerifier(PolyVModel model, Path goldenFile) {
+        this.model = model;
+        this.goldenFile = goldenFile;
+        Path json = goldenFile.resolveSibling("golden.json");
+        if (!Files.isRegularFile(goldenFile)) throw new IllegalArgumentException("golden file " + goldenFile + " does not exist");
+        if (!Files.isRegularFile(json)) throw new IllegalArgumentException("golden case list " + json + " does not exist (expected beside " + goldenFile + ")");
+        try {
+            this.golden = new ObjectMapper().readTree(json.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + json + ": " + e.getMessage(), e);
+        }
+        JsonNode tol = golden.path("tolerance").path("relative_l2");
+        this.tolerance = tol.isNumber() ? tol.asDouble() : 1e-4;
+    }
+
+    public double tolerance() {
+        return tolerance;
+    }
+
+    public List<String> caseNames() {
+        List<String> names = new ArrayList<>();
+        golden.path("cases").fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    /** Runs the named cases (all when {@code only} is null), printing one line per tensor to {@code out}. */
+    public List<CaseResult> run(String only, PrintStream out) {
+        List<CaseResult> results = new ArrayList<>();
+        if (only != null && !golden.path("cases").has(only)) {
+            throw new IllegalArgumentException("golden " + goldenFile + " has no case '" + only + "' (cases: " + caseNames() + ")");
+        }
+        try (SafetensorsFile g = SafetensorsFile.open(goldenFile)) {
+            for (String name : caseNames()) {
+                if (only != null && !only.equals(name)) continue;
+                CaseResult r = runCase(g, name, golden.path("cases").path(name));
+                if (r.skipped() != null) out.println(String.format("%-12s skipped: %s", name, r.skipped()));
+                for (TensorCheck c : r.checks()) out.println(c.line(name));
+                results.add(r);
+            }
+        }
+        return results;
+    }
+
+    private CaseResult runCase(SafetensorsFile g, String name, JsonNode meta) {
+        if (name.equals("train") || meta.has("optimizer")) {
+            return new CaseResult(name, List.of(), "training case (verified by the training issue, not by inference verify)");
+        }
+        String p = name + ".";
+        int[] ids = ints(g, p + "input_ids");
+        // vision inputs in segment order
+        List<VisionInput> inputs = new ArrayList<>();
+        Map<String, Integer> perKind = new LinkedHashMap<>();
+        int videoIndex = 0;
+        for (JsonNode seg : meta.path("segments")) {
+            String kind = seg.get(0).asText();
+            if (!kind.equals("image") && !kind.equals("video")) continue;
+            int n = perKind.merge(kind, 1, Integer::sum) - 1;
+            String vp = p + kind + n + ".";
+            long[] grid = g.tensor(vp + "grid_thw").toLongArray();
+            double spg = 1.0;
+            if (kind.equals("video")) {
+                float[] s = g.has(p + "second_per_grid_ts") ? g.tensor(p + "second_per_grid_ts").toFloatArray() : new float[] {1f};
+                spg = s[Math.min(videoIndex++, s.length - 1)];
+            }
+            float[] pe3d = g.has(vp + "pe3d") ? g.tensor(vp + "pe3d").toFloatArray() : null;
+            inputs.add(new VisionInput(kind.equals("image") ? VisionInput.Kind.IMAGE : VisionInput.Kind.VIDEO,
+                    g.tensor(vp + "pixel_values").toFloatArray(),
+                    new VisionInput.GridThw((int) grid[0], (int) grid[1], (int) grid[2]), spg, pe3d));
+        }
+        int steps = meta.path("greedy_steps").asInt(0);
+        Recorder rec = new Recorder();
+        try (Session s = model.newSession(ids.length + Math.max(steps, 1))) {
+            float[] logits = s.prefill(ids, inputs, rec);
+            if (steps > 0) {
+                int vocab = logits.length;
+                long[] greedy = new long[steps];
+                float[] stepLogits = new float[steps * vocab];
+                for (int i = 0; i < steps; i++) {
+                    if (i > 0) logits = s.decode((int) greedy[i - 1]);
+                    System.arraycopy(logits, 0, stepLogits, i * vocab, vocab);
+                    greedy[i] = argmax(logits);
+                }
+                rec.longs.put("greedy_ids", new Rec<>(greedy, new long[] {steps}));
+                rec.floats.put("greedy_step_logits", new Rec<>(stepLogits, new long[] {steps, vocab}));
+            }
+        }
+        rec.concatEmbeds("image");
+        rec.concatEmbeds("video");
+        // compare every golden output of the case
+        List<TensorCheck> checks = new ArrayList<>();
+        for (String full : new TreeMap<>(g.tensors()).keySet()) {
+            if (!full.startsWith(p)) continue;
+            String t = full.substring(p.length());
+            String last = t.substring(t.lastIndexOf('.') + 1);
+            if (INPUT_SUFFIXES.contains(last) || t.equals("input_ids")) continue;
+            if (t.endsWith(".xyz")) continue; // 3D point means: computed by the preprocessing (Position3D), not the model
+            TensorView ref = g.tensor(full);
+            if (ref.dtype().isInteger()) {
+                Rec<long[]> o = rec.longs.get(t);
+                checks.add(o == null ? TensorCheck.missing(t, "not produced")
+                        : TensorCheck.ints(t, o.values(), o.shape(), ref.toLongArray(), ref.shape()));
+            } else {
+                Rec<float[]> o = rec.floats.get(t);
+                checks.add(o == null ? TensorCheck.missing(t, "not produced")
+                        : TensorCheck.floats(t, o.values(), o.shape(), ref.toFloatArray(), ref.shape(), tolerance));
+            }
+        }
+        checks.sort((a, b) -> order(a.name()) - order(b.name()) != 0 ? order(a.name()) - order(b.name()) : compareNatural(a.name(), b.name()));
+        return new CaseResult(name, checks, null);
+    }
+
+    /** Index of the largest value; ties go to the lower index. */
+    public static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    private static int[] ints(SafetensorsFile g, String name) {
+        long[] l = g.tensor(name).toLongArray();
+        int[] out = new int[l.length];
+        for (int i = 0; i < l.length; i++) out[i] = Math.toIntExact(l[i]);
+        return out;
+    }
+
+    private static final List<String> ORDER = List.of("position_ids", "rope_delta", "vision.patch_embed", "vision.block",
+            "image.embeds", "video.embeds", "inputs_embeds", "moe.", "hidden.", "final_hidden", "logits", "greedy_ids", "greedy_step_logits");
+
+    private static int order(String name) {
+        for (int i = 0; i < ORDER.size(); i++) if (name.startsWith(ORDER.get(i))) return i;
+        return ORDER.size();
+    }
+
+    private static int compareNatural(String a, String b) {
+        String[] x = a.split("\\."), y = b.split("\\.");
+        for (int i = 0; i < Math.min(x.length, y.length); i++) {
+            int c;
+            if (x[i].matches("\\d+") && y[i].matches("\\d+")) c = Integer.compare(Integer.parseInt(x[i]), Integer.parseInt(y[i]));
+            else c = x[i].compareTo(y[i]);
+            if (c != 0) return c;
+        }
+        return Integer.compare(x.length, y.length);
+    }
+
+    private record Rec<T>(T values, long[] shape) {}
+
+    /** Collects traced tensors; vision intermediates of later inputs overwrite earlier ones (the last one is compared). */
+    private static final class Recorder implements ForwardTrace {
+        final Map<String, Rec<float[]>> floats = new LinkedHashMap<>();
+        final Map<String, Rec<long[]>> longs = new LinkedHashMap<>();
+
+        @Override
+        public void floats(String name, float[] values, long... shape) {
+            floats.put(name, new Rec<>(values, shape.clone()));
+        }
+
+        @Override
+        public void ints(String name, int[] values, long... shape) {
+            long[] l = new long[values.length];
+            for (int i = 0; i < l.length; i++) l[i] = values[i];
+            longs.put(name, new Rec<>(l, shape.clone()));
+        }
+
+        /** Joins {@code <kind>.embeds#<input>} rows of one kind, in input order, into {@code <kind>.embeds}. */
+        void concatEmbeds(String kind) {
+            List<Rec<float[]>> parts = new ArrayList<>();
+            for (var e : floats.entrySet()) if (e.getKey().startsWith(kind + ".embeds#")) parts.add(e.getValue());
+            if (parts.isEmpty()) return;
+            long cols = parts.getFirst().shape()[1];
+            int total = parts.stream().mapToInt(r -> r.values().length).sum();
+            float[] all = new float[total];
+            int at = 0;
+            for (Rec<float[]> r : parts) {
+                System.arraycopy(r.values(), 0, all, at, r.values().length);
+                at += r.values().length;
+            }
+            floats.put(kind + ".embeds", new Rec<>(all, new long[] {total / cols, cols}));
+        }
+    }
+}
