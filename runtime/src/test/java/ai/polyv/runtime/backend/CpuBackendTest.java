@@ -49,7 +49,7 @@ class CpuBackendTest {
     void matmulWithBiasMatchesReferenceForF32AndBf16Weights() {
         for (int[] nkm : new int[][] {{1, 7, 3}, {13, 37, 11}, {5, 64, 96}}) {
             int n = nkm[0], k = nkm[1], m = nkm[2];
-            try (Workspace ws = be.workspace(); Arena arena = Arena.ofConfined()) {
+            try (Workspace ws = be.workspace(); Arena arena = Arena.ofShared()) {
                 Tensor x = ws.f32(randn(n * k), n, k);
                 Tensor w = ws.f32(randn(m * k), m, k);
                 Tensor b = ws.f32(randn(m), m);
