@@ -17,6 +17,28 @@ import java.lang.foreign.MemorySegment;
  */
 public interface Backend extends AutoCloseable {
 
+    /** The CPU backend with one worker per available processor (the reference backend). */
+    static Backend cpu() {
+        return new CpuBackend();
+    }
+
+    /**
+     * The CUDA backend on device 0. Throws {@link UnsupportedOperationException} with the reason when
+     * it cannot be used (no driver, no device, or kernels not built).
+     */
+    static Backend cuda() {
+        throw new UnsupportedOperationException("the CUDA backend is not available in this build (kernels and device runtime are not implemented yet)");
+    }
+
+    /** A backend by name: {@code cpu} or {@code cuda}. */
+    static Backend named(String name) {
+        return switch (name) {
+            case "cpu" -> cpu();
+            case "cuda" -> cuda();
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (expected cpu or cuda)");
+        };
+    }
+
     /** Short name, e.g. "cpu". */
     String name();
 
