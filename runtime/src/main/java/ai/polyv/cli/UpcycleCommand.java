@@ -122,8 +122,8 @@ public final class UpcycleCommand implements Callable<Integer> {
                     .showSpeed().continuousUpdate().build()) {
                 s = u.write(out, force, bar::stepBy);
             }
-            o.printf(Locale.ROOT, "wrote    %s: %d tensors, %,d params, %.2f GB in %d shard(s), %.1f s (%.0f MB/s)%n",
-                    s.out(), s.tensors(), s.params(), s.bytes() / 1e9, s.shards(), s.time().toNanos() / 1e9,
+            o.printf(Locale.ROOT, "wrote    %s: %d tensors, %,d params, %s in %d shard(s), %.1f s (%.0f MB/s)%n",
+                    s.out(), s.tensors(), s.params(), Upcycler.bytes(s.bytes()), s.shards(), s.time().toNanos() / 1e9,
                     s.bytesPerSecond() / 1e6);
             return 0;
         }

@@ -431,9 +431,11 @@ public final class Upcycler implements AutoCloseable {
         return b.toString();
     }
 
-    static String bytes(long n) {
+    /** {@code 1.23 GB}, {@code 45.6 MB}, {@code 7.8 KB} or {@code 12 B} (decimal units). */
+    public static String bytes(long n) {
         return n >= 1_000_000_000L ? String.format(Locale.ROOT, "%.2f GB", n / 1e9)
-                : n >= 1_000_000L ? String.format(Locale.ROOT, "%.1f MB", n / 1e6) : n + " B";
+                : n >= 1_000_000L ? String.format(Locale.ROOT, "%.1f MB", n / 1e6)
+                : n >= 1_000L ? String.format(Locale.ROOT, "%.1f KB", n / 1e3) : n + " B";
     }
 
     /**

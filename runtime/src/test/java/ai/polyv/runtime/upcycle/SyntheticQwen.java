@@ -25,16 +25,16 @@ import java.util.random.RandomGeneratorFactory;
  * written without holding it in heap. Norm weights are 1 + 0.1 g, biases 0.02 g, other weights std g
  * (g standard normal from {@code L64X128MixRandom(seed ^ name.hashCode())}).
  */
-final class SyntheticQwen {
+public final class SyntheticQwen {
     private SyntheticQwen() {
     }
 
     /** A small dense config: hidden 64 (4 heads of 16, 2 KV heads), FFN {@code inter}, {@code layers} layers, vocab 300. */
-    static PolyVConfig config(int layers, int inter) {
+    public static PolyVConfig config(int layers, int inter) {
         return config(64, inter, layers, 4, 2, 300, 32);
     }
 
-    static PolyVConfig config(int hidden, int inter, int layers, int heads, int kvHeads, int vocab, int visionHidden) {
+    public static PolyVConfig config(int hidden, int inter, int layers, int heads, int kvHeads, int vocab, int visionHidden) {
         int half = hidden / heads / 2;
         int t = half / 4;
         int h = (half - t) / 2;
@@ -49,7 +49,7 @@ final class SyntheticQwen {
      * Writes config.json (hub-flat, architecture Qwen2_5_VLForConditionalGeneration), a tokenizer.json stub and
      * the weights: one file when {@code maxShardBytes <= 0}, else sharded with an index.
      */
-    static Path write(Path dir, PolyVConfig c, DType dtype, long seed, double std, long maxShardBytes) {
+    public static Path write(Path dir, PolyVConfig c, DType dtype, long seed, double std, long maxShardBytes) {
         try {
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("config.json"), c.toJson().replace(Upcycler.ARCHITECTURE, "Qwen2_5_VLForConditionalGeneration"));
