@@ -11,6 +11,7 @@ import ai.polyv.loader.safetensors.SafetensorsException;
 import ai.polyv.loader.safetensors.SafetensorsWriter;
 import ai.polyv.loader.safetensors.TensorSource;
 import ai.polyv.loader.safetensors.TensorView;
+import ai.polyv.runtime.demo.DemoWeights;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,6 +20,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -279,7 +282,31 @@ public final class Upcycler implements AutoCloseable {
         }
         out.sort(Comparator.comparing(PlannedTensor::name));
         PolyVConfig config = outputConfig(o, baseConfig, synergy);
+        checkLayout(o, config, out);
         return new Upcycler(o, base, List.copyOf(donors), config, dtype, List.copyOf(out), ffn.get(moeLayers[0]));
+    }
+
+    /**
+     * Every tensor a PolyV model of the output config needs ({@link DemoWeights#tensors}: the hub layout) must be
+     * planned with that shape, so a base whose weights do not match its config.json fails here, before any byte
+     * is written, and not when the result is loaded. Extra tensors are allowed (kept, and counted in the plan).
+     */
+    private static void checkLayout(UpcycleOptions o, PolyVConfig config, List<PlannedTensor> out) {
+        Map<String, long[]> planned = new TreeMap<>();
+        for (PlannedTensor t : out) {
+            planned.put(t.name(), t.shape());
+        }
+        for (DemoWeights.TensorSpec need : DemoWeights.tensors(config)) {
+            long[] have = planned.get(need.name());
+            if (have == null) {
+                throw new UpcycleException("base " + o.base() + ": has no tensor \"" + need.name() + "\" "
+                        + Arrays.toString(need.shape()) + " that a model of its config.json needs");
+            }
+            if (!Arrays.equals(have, need.shape())) {
+                throw new UpcycleException("base " + o.base() + ": tensor \"" + need.name() + "\" has shape "
+                        + Arrays.toString(have) + ", its config.json implies " + Arrays.toString(need.shape()));
+            }
+        }
     }
 
     private static Integer moeLayerOf(String name, Set<Integer> layers) {
@@ -476,6 +503,7 @@ public final class Upcycler implements AutoCloseable {
                     Files.copy(src, tmp.resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
                 }
             }
+            publish(tmp);
             int shards;
             try (Stream<Path> s = Files.list(tmp)) {
                 shards = (int) s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).count();
@@ -488,6 +516,22 @@ public final class Upcycler implements AutoCloseable {
         } finally {
             if (!done) {
                 deleteTree(tmp);
+            }
+        }
+    }
+
+    /**
+     * Gives the finished folder the usual checkpoint permissions (rwxr-xr-x, files rw-r--r--) instead of the
+     * owner-only ones of temp folders and files, where the file system has POSIX permissions.
+     */
+    private static void publish(Path dir) throws IOException {
+        if (!Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            return;
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
             }
         }
     }

@@ -22,6 +22,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -137,6 +138,18 @@ class UpcyclerTest {
         try (Stream<Path> left = Files.list(tmp)) {
             assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith(".")).toList(), "no temp folders left");
         }
+        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(out)));
+        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("config.json"))));
+    }
+
+    @Test
+    void weightsThatDoNotMatchTheConfigFailBeforeWriting() throws IOException {
+        Path lying = tmp.resolve("base-lying");
+        SyntheticQwen.write(lying, dense, DType.BF16, 6, 0.08, 0);
+        Files.writeString(lying.resolve("config.json"), Files.readString(lying.resolve("config.json"))
+                .replace("\"vocab_size\" : 300", "\"vocab_size\" : 320"));
+        var e = assertThrows(UpcycleException.class, () -> Upcycler.open(UpcycleOptions.of(lying, List.of(), new int[] {0}, 2)));
+        assertEquals("base " + lying + ": tensor \"model.embed_tokens.weight\" has shape [300, 64], its config.json implies [320, 64]", e.getMessage());
     }
 
     @Test
