@@ -1,8 +1,15 @@
 package ai.polyv.runtime.upcycle;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.safetensors.DType;
+import ai.polyv.runtime.backend.Backend;
+import ai.polyv.runtime.model.PolyVModel;
+import ai.polyv.runtime.model.Session;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -20,5 +27,24 @@ class MidSizeBaseWriter {
         SyntheticQwen.write(dir.resolve("base"), c, DType.BF16, 1, 0.02, 200_000_000L);
         SyntheticQwen.write(dir.resolve("donor1"), c, DType.BF16, 2, 0.02, 200_000_000L);
         SyntheticQwen.write(dir.resolve("donor2"), c, DType.BF16, 3, 0.02, 200_000_000L);
+    }
+
+    /** Loads DIR/out (the upcycled checkpoint) in PolyVModel on the CPU and runs a 16-token prefill. */
+    @Test
+    @EnabledIfSystemProperty(named = "polyv.upcycle.verify", matches = ".+")
+    void loadAndPrefillOutput() {
+        Path dir = Path.of(System.getProperty("polyv.upcycle.verify"));
+        int[] prompt = new int[16];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = 100 + 37 * i;
+        long t0 = System.nanoTime();
+        try (Backend be = Backend.cpu(); PolyVModel m = PolyVModel.load(dir, be); Session s = m.newSession(32)) {
+            long t1 = System.nanoTime();
+            float[] logits = s.prefill(prompt, List.of());
+            long t2 = System.nanoTime();
+            for (float v : logits) assertTrue(Float.isFinite(v));
+            assertEquals(m.config().text().vocabSize(), logits.length);
+            System.out.printf("loaded %s in %.2f s, 16-token prefill %.2f s, routing layer 0 %s%n", dir, (t1 - t0) / 1e9,
+                    (t2 - t1) / 1e9, java.util.Arrays.toString(s.routingStats().tokensPerExpert(0)));
+        }
     }
 }
