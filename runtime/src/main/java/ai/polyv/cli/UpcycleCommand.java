@@ -110,6 +110,7 @@ public final class UpcycleCommand implements Callable<Integer> {
         UpcycleOptions opts = new UpcycleOptions(base, donors, moeLayers, experts, topK != null ? topK : Math.min(2, experts),
                 normTopkProb, auxLossCoef, seed, routerStd, heads, headStd, position3d, parseSize(maxShardSize));
         try (Upcycler u = Upcycler.open(opts)) {
+            u.checkOutput(out, force);
             o.print(u.describePlan(listTensors));
             o.println("out      " + out + (dryRun ? " (dry run: nothing written)" : ""));
             o.flush();

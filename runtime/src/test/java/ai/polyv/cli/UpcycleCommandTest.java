@@ -84,6 +84,15 @@ class UpcycleCommandTest {
     }
 
     @Test
+    void existingOutIsRefusedBeforeThePlan() throws java.io.IOException {
+        Path out = Files.createDirectories(tmp.resolve("taken"));
+        Run r = run("upcycle", "--base", base.toString(), "--moe-layers", "0", "--experts", "2", "--out", out.toString());
+        assertEquals(2, r.status());
+        assertEquals("", r.out());
+        assertEquals("polyv upcycle: --out " + out + " already exists (use --force to replace it)\n", r.err());
+    }
+
+    @Test
     void shardSizes() {
         assertEquals(5_000_000_000L, UpcycleCommand.parseSize("5GB"));
         assertEquals(500_000_000L, UpcycleCommand.parseSize("500MB"));

@@ -490,6 +490,10 @@ public final class Upcycler implements AutoCloseable {
             throw new UpcycleException("--out " + out + ": cannot create a temp folder in " + parent + ": " + e, e);
         }
         boolean done = false;
+        // an interrupted run (Ctrl-C) leaves no half-written temp folder behind
+        Path tmpDir = tmp;
+        Thread cleanup = new Thread(() -> deleteTreeQuietly(tmpDir), "upcycle-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             Map<String, TensorSource> sources = new TreeMap<>();
             for (PlannedTensor t : tensors) {
@@ -514,9 +518,18 @@ public final class Upcycler implements AutoCloseable {
         } catch (IOException e) {
             throw new UpcycleException("--out " + out + ": cannot write: " + e, e);
         } finally {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
             if (!done) {
                 deleteTree(tmp);
             }
+        }
+    }
+
+    private static void deleteTreeQuietly(Path p) {
+        try {
+            deleteTree(p);
+        } catch (UncheckedIOException ignored) {
+            // best effort while the JVM shuts down
         }
     }
 
@@ -534,6 +547,14 @@ public final class Upcycler implements AutoCloseable {
                 Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
             }
         }
+    }
+
+    /**
+     * Checks an output folder before any work: it must not exist unless {@code force}, and must not overlap
+     * the base or a donor folder. {@link #write} checks again.
+     */
+    public void checkOutput(Path out, boolean force) {
+        checkTarget(out.toAbsolutePath().normalize(), force);
     }
 
     private void checkTarget(Path target, boolean force) {
