@@ -1,5 +1,6 @@
 package ai.polyv.runtime.demo;
 
+import ai.polyv.loader.config.ExpectedTensors;
 import ai.polyv.loader.config.MoeConfig;
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.config.Position3dConfig;
@@ -79,89 +80,20 @@ public final class DemoWeights {
         return new PolyVConfig(text, vision, moe, syn, p3, ids);
     }
 
-    /** Every tensor a checkpoint of this config holds, in a fixed order. */
+    /**
+     * Every tensor a checkpoint of this config holds, in a fixed order ({@link ExpectedTensors#of}):
+     * norm scales are filled with ones, biases with zeros, every other weight is normal.
+     */
     public static List<TensorSpec> tensors(PolyVConfig c) {
         List<TensorSpec> out = new ArrayList<>();
-        VisionConfig v = c.vision();
-        int hv = v.hiddenSize();
-        int iv = v.intermediateSize();
-        int merged = hv * v.spatialMergeSize() * v.spatialMergeSize();
-        out.add(w("visual.patch_embed.proj.weight", hv, v.inChans(), v.temporalPatchSize(), v.patchSize(), v.patchSize()));
-        for (int b = 0; b < v.depth(); b++) {
-            String p = "visual.blocks." + b + ".";
-            out.add(ones(p + "norm1.weight", hv));
-            out.add(ones(p + "norm2.weight", hv));
-            out.add(w(p + "attn.qkv.weight", 3L * hv, hv));
-            out.add(zeros(p + "attn.qkv.bias", 3L * hv));
-            out.add(w(p + "attn.proj.weight", hv, hv));
-            out.add(zeros(p + "attn.proj.bias", hv));
-            out.add(w(p + "mlp.gate_proj.weight", iv, hv));
-            out.add(zeros(p + "mlp.gate_proj.bias", iv));
-            out.add(w(p + "mlp.up_proj.weight", iv, hv));
-            out.add(zeros(p + "mlp.up_proj.bias", iv));
-            out.add(w(p + "mlp.down_proj.weight", hv, iv));
-            out.add(zeros(p + "mlp.down_proj.bias", hv));
-        }
-        out.add(ones("visual.merger.ln_q.weight", hv));
-        out.add(w("visual.merger.mlp.0.weight", merged, merged));
-        out.add(zeros("visual.merger.mlp.0.bias", merged));
-        out.add(w("visual.merger.mlp.2.weight", v.outHiddenSize(), merged));
-        out.add(zeros("visual.merger.mlp.2.bias", v.outHiddenSize()));
-
-        TextConfig t = c.text();
-        int h = t.hiddenSize();
-        int kv = t.numKvHeads() * t.headDim();
-        int inter = t.intermediateSize();
-        out.add(w("model.embed_tokens.weight", t.vocabSize(), h));
-        for (int l = 0; l < t.numLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            out.add(ones(p + "input_layernorm.weight", h));
-            out.add(ones(p + "post_attention_layernorm.weight", h));
-            out.add(w(p + "self_attn.q_proj.weight", h, h));
-            out.add(zeros(p + "self_attn.q_proj.bias", h));
-            out.add(w(p + "self_attn.k_proj.weight", kv, h));
-            out.add(zeros(p + "self_attn.k_proj.bias", kv));
-            out.add(w(p + "self_attn.v_proj.weight", kv, h));
-            out.add(zeros(p + "self_attn.v_proj.bias", kv));
-            out.add(w(p + "self_attn.o_proj.weight", h, h));
-            if (c.moe() != null && c.moe().isMoeLayer(l)) {
-                out.add(w(p + "mlp.gate.weight", c.moe().numExperts(), h));
-                for (int e = 0; e < c.moe().numExperts(); e++) ffn(out, p + "mlp.experts." + e + ".", h, inter);
-            } else {
-                ffn(out, p + "mlp.", h, inter);
-            }
-        }
-        out.add(ones("model.norm.weight", h));
-        if (!t.tieWordEmbeddings()) out.add(w("lm_head.weight", t.vocabSize(), h));
-        if (c.synergy() != null) {
-            head(out, "synergy_heads.temporal.", h, c.synergy().temporal());
-            head(out, "synergy_heads.spatial.", h, c.synergy().spatial());
+        for (ExpectedTensors.Spec s : ExpectedTensors.of(c)) {
+            Init init = switch (s.role()) {
+                case NORM -> Init.ONES;
+                case BIAS -> Init.ZEROS;
+                case WEIGHT -> Init.NORMAL;
+            };
+            out.add(new TensorSpec(s.name(), s.shape(), init));
         }
         return out;
-    }
-
-    private static void ffn(List<TensorSpec> out, String p, int h, int inter) {
-        out.add(w(p + "gate_proj.weight", inter, h));
-        out.add(w(p + "up_proj.weight", inter, h));
-        out.add(w(p + "down_proj.weight", h, inter));
-    }
-
-    private static void head(List<TensorSpec> out, String p, int h, SynergyConfig.HeadSize s) {
-        out.add(w(p + "fc1.weight", s.hiddenSize(), h));
-        out.add(zeros(p + "fc1.bias", s.hiddenSize()));
-        out.add(w(p + "fc2.weight", s.outSize(), s.hiddenSize()));
-        out.add(zeros(p + "fc2.bias", s.outSize()));
-    }
-
-    private static TensorSpec w(String name, long... shape) {
-        return new TensorSpec(name, shape, Init.NORMAL);
-    }
-
-    private static TensorSpec ones(String name, long... shape) {
-        return new TensorSpec(name, shape, Init.ONES);
-    }
-
-    private static TensorSpec zeros(String name, long... shape) {
-        return new TensorSpec(name, shape, Init.ZEROS);
     }
 }
