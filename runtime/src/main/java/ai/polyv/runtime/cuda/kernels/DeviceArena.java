@@ -71,6 +71,13 @@ public final class DeviceArena implements AutoCloseable {
         return t;
     }
 
+    /** Uploads bf16 bit patterns as they are. */
+    public DeviceTensor uploadBf16Bits(String name, short[] bits, long... shape) {
+        DeviceTensor t = alloc(name, DeviceDType.BF16, shape);
+        JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(bits), (long) bits.length * Sizeof.SHORT);
+        return t;
+    }
+
     public static float[] downloadF32(DeviceTensor t) {
         float[] v = new float[(int) t.numel()];
         JCudaDriver.cuMemcpyDtoH(Pointer.to(v), t.ptr(), (long) v.length * Sizeof.FLOAT);
