@@ -418,6 +418,14 @@ class PolyVKernelsGpuTest {
                 sync();
                 assertGuards(a, o32);
                 assertCloseAbs(want, DeviceArena.downloadF32(o32), 1e-4f, what + " v1");
+                if (tokens < 1000) {   // the fp32-input reference kernel
+                    DeviceTensor fq = a.upload("q", q, tokens, width), fk = a.upload("k", k, tokens, width), fv = a.upload("v", v, tokens, width);
+                    a.poison(o32);
+                    kernel.launchReference(STREAM, fq, fk, fv, cu, dcu, heads, o32);
+                    sync();
+                    assertGuards(a, o32);
+                    assertCloseAbs(want, DeviceArena.downloadF32(o32), 1e-4f, what + " v1 f32 inputs");
+                }
             }
         }
     }
