@@ -32,6 +32,23 @@ public record TokenPermutation(int[] offsets, int[] tokens, float[] weights) {
         return new TokenPermutation(offsets, tokens, weights);
     }
 
+    /**
+     * The inverse map {@code [n*k]}: the entry of assignment {@code a = t*k + j} (same order as
+     * {@link #of}), so {@code tokens[pos[a]] == a / k} and {@code weights[pos[a]] == w[a]}. The CUDA
+     * combine reads expert outputs through it.
+     */
+    public static int[] positions(int n, int k, int numExperts, int[] ids) {
+        int[] fill = new int[numExperts + 1];
+        for (int i = 0; i < n * k; i++) {
+            if (ids[i] < 0 || ids[i] >= numExperts) throw new IllegalArgumentException("expert id " + ids[i] + " outside [0, " + numExperts + ")");
+            fill[ids[i] + 1]++;
+        }
+        for (int e = 0; e < numExperts; e++) fill[e + 1] += fill[e];
+        int[] pos = new int[n * k];
+        for (int a = 0; a < n * k; a++) pos[a] = fill[ids[a]]++;
+        return pos;
+    }
+
     public int numExperts() {
         return offsets.length - 1;
     }

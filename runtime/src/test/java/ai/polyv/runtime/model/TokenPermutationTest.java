@@ -43,4 +43,17 @@ class TokenPermutationTest {
     void rejectsExpertOutOfRange() {
         assertThrows(IllegalArgumentException.class, () -> TokenPermutation.of(1, 1, 2, new int[] {2}, new float[] {1}));
     }
+
+    @Test
+    void positionsInvertTheStablePermutation() {
+        int[] ids = {3, 0, 0, 3, 1, 0, 3, 1};   // 4 tokens, top-2, expert 2 empty (as TokenPermutationTest)
+        float[] w = {.6f, .4f, .7f, .3f, .5f, .5f, .9f, .1f};
+        int[] pos = TokenPermutation.positions(4, 2, 4, ids);
+        assertArrayEquals(new int[] {5, 0, 1, 6, 3, 2, 7, 4}, pos);
+        TokenPermutation p = TokenPermutation.of(4, 2, 4, ids, w);
+        for (int a = 0; a < ids.length; a++) {
+            assertEquals(a / 2, p.tokens()[pos[a]]);
+            assertEquals(w[a], p.weights()[pos[a]]);
+        }
+    }
 }

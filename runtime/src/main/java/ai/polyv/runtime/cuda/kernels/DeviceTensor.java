@@ -1,0 +1,55 @@
+package ai.polyv.runtime.cuda.kernels;
+
+import java.util.Arrays;
+
+import jcuda.driver.CUdeviceptr;
+
+/**
+ * What a launcher needs to know about one kernel argument in device memory: its name (for error
+ * messages), the pointer, the element type, the logical shape, the stride of its rows in elements
+ * ({@code rowStride == shape[last]} means contiguous) and its byte offset from a {@code cuMemAlloc}
+ * base (allocations are 256-byte aligned, so {@code byteOffset % 16 == 0} means 16-byte aligned).
+ * The kernels need contiguous, 16-byte aligned tensors; the launchers check both before a launch.
+ *
+ * @param shape row-major logical shape, e.g. {@code [tokens, hidden]}
+ */
+public record DeviceTensor(String name, CUdeviceptr ptr, DeviceDType dtype, long[] shape, long rowStride, long byteOffset) {
+
+    public DeviceTensor {
+        shape = shape.clone();
+        if (shape.length == 0) throw new IllegalArgumentException(name + ": a device tensor needs at least one dimension");
+    }
+
+    /** A contiguous tensor at the start of an allocation (or of a 256-byte aligned sub-allocation). */
+    public static DeviceTensor of(String name, CUdeviceptr ptr, DeviceDType dtype, long... shape) {
+        return new DeviceTensor(name, ptr, dtype, shape, shape[shape.length - 1], 0);
+    }
+
+    @Override
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public long dim(int i) {
+        return shape[i];
+    }
+
+    public long numel() {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    public boolean contiguous() {
+        return rowStride == shape[shape.length - 1];
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + dtype + Arrays.toString(shape);
+    }
+}
