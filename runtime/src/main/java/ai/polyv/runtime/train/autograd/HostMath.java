@@ -2,7 +2,6 @@ package ai.polyv.runtime.train.autograd;
 
 import ai.polyv.runtime.cpu.CpuThreads;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,12 +14,16 @@ final class HostMath {
 
     private HostMath() {}
 
-    /** {@code sum_i a[ao+i] * b[bo+i]}, float32 with vector partial sums. */
+    /**
+     * {@code sum_i a[ao+i] * b[bo+i]}, float32 with vector partial sums; the lanes are added in lane order
+     * (not {@code reduceLanes}, whose order is unspecified), so results are the same on every run.
+     */
     static float dot(float[] a, int ao, float[] b, int bo, int len) {
         FloatVector acc = FloatVector.zero(S);
         int i = 0, bound = S.loopBound(len);
         for (; i < bound; i += S.length()) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = 0;
+        for (int l = 0; l < S.length(); l++) s += acc.lane(l);
         for (; i < len; i++) s += a[ao + i] * b[bo + i];
         return s;
     }

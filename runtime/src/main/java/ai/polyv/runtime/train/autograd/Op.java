@@ -88,7 +88,7 @@ sealed interface Op {
                             float l = lse[h * n + i];
                             double dsum = 0;
                             for (int j = 0; j <= i; j++) {
-                                p[j] = (float) Math.exp(scale * dot(q.value, qo, k.value, j * kc + g * hd, hd) - l);
+                                p[j] = (float) StrictMath.exp(scale * dot(q.value, qo, k.value, j * kc + g * hd, hd) - l);
                             }
                             // D_i = sum_j p_ij * (do_i . v_j)
                             for (int j = 0; j <= i; j++) {
@@ -124,7 +124,7 @@ sealed interface Op {
             if (x.grad == null) return;
             for (int i = 0; i < x.value.length; i++) {
                 double a = x.value[i];
-                double d = 0.5 * (1 + ai.polyv.runtime.backend.Erf.erf(a / Math.sqrt(2))) + a * Math.exp(-0.5 * a * a) / Math.sqrt(2 * Math.PI);
+                double d = 0.5 * (1 + ai.polyv.runtime.backend.Erf.erf(a / Math.sqrt(2))) + a * StrictMath.exp(-0.5 * a * a) / Math.sqrt(2 * Math.PI);
                 x.grad[i] += (float) (y.grad[i] * d);
             }
         }
@@ -137,7 +137,7 @@ sealed interface Op {
             for (int i = 0; i < y.value.length; i++) {
                 float g = gate.value[i], dy = y.grad[i];
                 if (gate.grad != null) gate.grad[i] += dy * up.value[i] * siluGrad(g);
-                if (up.grad != null) up.grad[i] += dy * (g / (1 + (float) Math.exp(-g)));
+                if (up.grad != null) up.grad[i] += dy * (g / (1 + (float) StrictMath.exp(-g)));
             }
         }
     }
@@ -227,7 +227,7 @@ sealed interface Op {
             for (int i = 0; i < logits.rows; i++) {
                 if (target[i] < 0) continue;
                 int o = i * v;
-                for (int j = 0; j < v; j++) logits.grad[o + j] += g * (float) Math.exp(logits.value[o + j] - lse[i]);
+                for (int j = 0; j < v; j++) logits.grad[o + j] += g * (float) StrictMath.exp(logits.value[o + j] - lse[i]);
                 logits.grad[o + target[i]] -= g;
             }
         }
@@ -266,7 +266,7 @@ sealed interface Op {
 
     /** d silu(x) / dx = s (1 + x (1 - s)), s = sigmoid(x). */
     static float siluGrad(float x) {
-        float s = 1f / (1f + (float) Math.exp(-x));
+        float s = 1f / (1f + (float) StrictMath.exp(-x));
         return s * (1f + x * (1f - s));
     }
 }

@@ -129,10 +129,10 @@ public final class Tape {
                         max = Math.max(max, s[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j <= i; j++) sum += Math.exp(s[j] - max);
-                    float l = (float) (max + Math.log(sum));
+                    for (int j = 0; j <= i; j++) sum += StrictMath.exp(s[j] - max);
+                    float l = (float) (max + StrictMath.log(sum));
                     lse[h * n + i] = l;
-                    for (int j = 0; j <= i; j++) HostMath.axpy((float) Math.exp(s[j] - l), v.value, j * kc + g * hd, o.value, qo, hd);
+                    for (int j = 0; j <= i; j++) HostMath.axpy((float) StrictMath.exp(s[j] - l), v.value, j * kc + g * hd, o.value, qo, hd);
                 }
             }
         });
@@ -141,7 +141,7 @@ public final class Tape {
 
     public Var silu(Var x) {
         Var y = out(x.rows, x.cols, x);
-        for (int i = 0; i < x.value.length; i++) y.value[i] = x.value[i] / (1 + (float) Math.exp(-x.value[i]));
+        for (int i = 0; i < x.value.length; i++) y.value[i] = x.value[i] / (1 + (float) StrictMath.exp(-x.value[i]));
         return record(new Op.Silu(x, y), y, x);
     }
 
@@ -161,7 +161,7 @@ public final class Tape {
         Var y = out(gate.rows, gate.cols, gate, up);
         for (int i = 0; i < y.value.length; i++) {
             float g = gate.value[i];
-            y.value[i] = g / (1 + (float) Math.exp(-g)) * up.value[i];
+            y.value[i] = g / (1 + (float) StrictMath.exp(-g)) * up.value[i];
         }
         return record(new Op.SwiGlu(gate, up, y), y, gate, up);
     }
@@ -190,7 +190,7 @@ public final class Tape {
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < c; j++) max = Math.max(max, x.value[i * c + j]);
             float sum = 0;
-            for (int j = 0; j < c; j++) sum += (y.value[i * c + j] = (float) Math.exp(x.value[i * c + j] - max));
+            for (int j = 0; j < c; j++) sum += (y.value[i * c + j] = (float) StrictMath.exp(x.value[i * c + j] - max));
             for (int j = 0; j < c; j++) y.value[i * c + j] /= sum;
         }
         return record(new Op.Softmax(x, y), y, x);
@@ -265,8 +265,8 @@ public final class Tape {
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < v; j++) max = Math.max(max, logits.value[o + j]);
             double s = 0;
-            for (int j = 0; j < v; j++) s += Math.exp(logits.value[o + j] - max);
-            double l = max + Math.log(s);
+            for (int j = 0; j < v; j++) s += StrictMath.exp(logits.value[o + j] - max);
+            double l = max + StrictMath.log(s);
             lse[i] = (float) l;
             total += l - logits.value[o + target[i]];
             count++;
@@ -328,11 +328,22 @@ public final class Tape {
      */
     public void backward(Var loss) {
         requireShape("backward loss", loss, 1, 1);
+        backward(loss, new float[] {1f});
+    }
+
+    /**
+     * Vector-Jacobian product: adds {@code outputGrad} (same size as {@code output}) to the output's
+     * gradient and replays every recorded rule in reverse. The tape cannot be used afterwards.
+     */
+    public void backward(Var output, float[] outputGrad) {
         if (consumed) throw new IllegalStateException("tape already replayed by backward()");
+        if (outputGrad.length != output.value.length) {
+            throw new IllegalArgumentException("backward: gradient of " + outputGrad.length + " values for " + output);
+        }
         consumed = true;
-        if (loss.grad == null) return;                 // nothing trainable reached the loss
-        if (!loss.leaf && !produced.contains(loss)) throw new IllegalStateException("loss " + loss + " was not produced on this tape");
-        loss.grad[0] += 1f;
+        if (output.grad == null) return;               // nothing trainable reached the output
+        if (!output.leaf && !produced.contains(output)) throw new IllegalStateException("output " + output + " was not produced on this tape");
+        HostMath.axpy(1f, outputGrad, 0, output.grad, 0, outputGrad.length);
         for (int i = ops.size() - 1; i >= 0; i--) ops.get(i).backward(pool);
         ops.clear();
         produced.clear();
