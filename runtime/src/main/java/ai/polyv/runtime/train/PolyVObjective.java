@@ -100,7 +100,8 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
     private final int synergyTokenId;                   // -1: none
     private final CpuThreads pool;
     private final WeightSource src;
-    private final Map<String, Param> params = new LinkedHashMap<>();
+    private final Map<String, Param> params = new LinkedHashMap<>(); // filled while the weights are read
+    private final List<Param> paramList;                              // params in that order, fixed
     private final Weight embed;                          // [vocab, hidden]
     private final List<Layer> layers = new ArrayList<>();
     private final float[] finalNorm;
@@ -140,6 +141,7 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
         SynergyConfig syn = cfg.synergy();
         this.temporal = head("synergy_heads.temporal.", syn == null ? null : syn.temporal(), h, rng);
         this.spatial = head("synergy_heads.spatial.", syn == null ? null : syn.spatial(), h, rng);
+        this.paramList = List.copyOf(params.values());
         this.pool = threads > 1 ? new CpuThreads(threads) : null;
     }
 
@@ -166,7 +168,7 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
 
     @Override
     public List<Param> params() {
-        return List.copyOf(params.values());
+        return paramList;
     }
 
     // ------------------------------------------------------------------ weights

@@ -2,6 +2,7 @@ package ai.polyv.runtime.train.autograd;
 
 import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -38,6 +39,8 @@ public sealed interface Weight {
 
     /** A frozen tensor {@code [out, in]}. */
     record Frozen(Tensor tensor) implements Weight {
+        private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[0]); // BF16/F16 row bits
+
         public Frozen {
             if (tensor.rank() != 2) throw new IllegalArgumentException("frozen linear weight must be 2-D, got " + tensor);
         }
@@ -55,10 +58,18 @@ public sealed interface Weight {
         @Override
         public void row(int o, int from, int to, float[] dst) {
             long base = (long) o * in() + from;
+            int len = to - from;
             if (tensor.dtype() == DType.F32) {
-                java.lang.foreign.MemorySegment.copy(tensor.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, base * 4, dst, 0, to - from);
+                MemorySegment.copy(tensor.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, base * 4, dst, 0, len);
+                return;
+            }
+            short[] bits = HALVES.get();
+            if (bits.length < len) HALVES.set(bits = new short[len]);
+            MemorySegment.copy(tensor.data(), ValueLayout.JAVA_SHORT_UNALIGNED, base * 2, bits, 0, len);
+            if (tensor.dtype() == DType.BF16) {
+                for (int i = 0; i < len; i++) dst[i] = Float.intBitsToFloat((bits[i] & 0xffff) << 16);
             } else {
-                for (int i = 0; i < to - from; i++) dst[i] = tensor.getFloat(base + i);
+                for (int i = 0; i < len; i++) dst[i] = Float.float16ToFloat(bits[i]);
             }
         }
     }
