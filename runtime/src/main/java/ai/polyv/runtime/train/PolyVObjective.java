@@ -262,21 +262,18 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
         }
         MropePositions mp = MropePositions.compute(ids, ex.vision(), dims);
 
-        // input embeddings: token rows, vision rows in the placeholders (constants)
-        float[] x0 = new float[n * hidden], row = new float[hidden];
-        for (int i = 0; i < n; i++) {
-            embed.row(ids[i], 0, hidden, row);
-            System.arraycopy(row, 0, x0, i * hidden, hidden);
-        }
+        // input embeddings: token rows, vision rows in the placeholders (frozen table, frozen encoder: constants)
+        Var x = tape.embedding(embed, ids);
         for (int s = 0; s < ex.vision().size(); s++) {
             VisionInput in = ex.vision().get(s);
-            float[] rows = model.encodeVision(in).rows();
-            System.arraycopy(rows, 0, x0, mp.segments()[s] * hidden, rows.length);
+            float[] rows = model.encodeVision(in).rows();                   // [merged, hidden], vision forward only
+            int[] at = new int[rows.length / hidden];
+            for (int j = 0; j < at.length; j++) at[j] = mp.segments()[s] + j;
+            x = tape.replaceRows(x, Var.constant(rows, at.length, hidden), at);
         }
         float[] cos = new float[n * hd], sin = new float[n * hd];
         RopeTables.mrope(mp.pos(), 0, n, tc.ropeTheta(), tc.mropeSection(), hd, cos, sin);
 
-        Var x = Var.constant(x0, n, hidden);
         List<Var> auxTerms = new ArrayList<>();
         double auxSum = 0;
         for (Layer lw : layers) {

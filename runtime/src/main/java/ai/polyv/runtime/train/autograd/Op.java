@@ -151,6 +151,30 @@ sealed interface Op {
         }
     }
 
+    /** {@code y[i] = table[ids[i]]}; a host table with a gradient buffer receives the scatter-add of dy. */
+    record Embedding(Weight table, int[] ids, Var y) implements Op {
+        @Override
+        public void backward(CpuThreads pool) {
+            if (!(table instanceof Weight.Host h) || h.var().grad == null) return;
+            int d = y.cols;
+            for (int i = 0; i < ids.length; i++) axpy(1f, y.grad, i * d, h.var().grad, ids[i] * d, d);
+        }
+    }
+
+    /** Placeholder replacement: {@code y = x} except {@code y[at[r]] = rows[r]} ({@code at} distinct). */
+    record ReplaceRows(Var x, Var rows, int[] at, Var y) implements Op {
+        @Override
+        public void backward(CpuThreads pool) {
+            int d = y.cols;
+            if (x.grad != null) {
+                boolean[] replaced = new boolean[x.rows];
+                for (int r : at) replaced[r] = true;
+                for (int i = 0; i < x.rows; i++) if (!replaced[i]) axpy(1f, y.grad, i * d, x.grad, i * d, d);
+            }
+            if (rows.grad != null) for (int r = 0; r < at.length; r++) axpy(1f, y.grad, at[r] * d, rows.grad, r * d, d);
+        }
+    }
+
     /** {@code y[r] = x[rows[r]]} (MoE dispatch, synergy rows); backward scatter-adds. */
     record GatherRows(Var x, int[] rows, Var y) implements Op {
         @Override

@@ -173,6 +173,33 @@ public final class Tape {
         return record(new Op.Add(a, b, y), y, a, b);
     }
 
+    /** Embedding lookup: rows {@code ids} of {@code table [vocab, hidden]} -> {@code [ids.length, hidden]}. */
+    public Var embedding(Weight table, int[] ids) {
+        Var tv = table instanceof Weight.Host h ? h.var() : null;
+        Var y = out(ids.length, table.in(), tv);
+        float[] row = new float[table.in()];
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= table.out()) throw new IndexOutOfBoundsException("embedding: id " + ids[i] + " at position " + i + " outside [0, " + table.out() + ")");
+            table.row(ids[i], 0, table.in(), row);
+            System.arraycopy(row, 0, y.value, i * table.in(), table.in());
+        }
+        return record(new Op.Embedding(table, ids.clone(), y), y, tv);
+    }
+
+    /** {@code x} with row {@code at[r]} replaced by row r of {@code rows} (vision placeholders); {@code at} distinct. */
+    public Var replaceRows(Var x, Var rows, int[] at) {
+        if (rows.cols != x.cols || rows.rows != at.length) throw new IllegalArgumentException("replaceRows: " + rows + " into " + x + " at " + at.length + " rows");
+        Var y = out(x.rows, x.cols, x, rows);
+        System.arraycopy(x.value, 0, y.value, 0, x.value.length);
+        boolean[] seen = new boolean[x.rows];
+        for (int r = 0; r < at.length; r++) {
+            if (at[r] < 0 || at[r] >= x.rows || seen[at[r]]) throw new IllegalArgumentException("replaceRows: row " + at[r] + " outside " + x + " or repeated");
+            seen[at[r]] = true;
+            System.arraycopy(rows.value, r * x.cols, y.value, at[r] * x.cols, x.cols);
+        }
+        return record(new Op.ReplaceRows(x, rows, at.clone(), y), y, x, rows);
+    }
+
     /** Rows {@code rows[r]} of {@code x}, in that order. */
     public Var gatherRows(Var x, int[] rows) {
         Var y = out(rows.length, x.cols, x);

@@ -142,6 +142,18 @@ class OpGradientTest {
     }
 
     @Test
+    void embeddingAndPlaceholderReplacement() {
+        Random rnd = new Random(19);
+        Var table = trainable(rnd, 6, 3, 1), x = trainable(rnd, 5, 3, 1), rows = trainable(rnd, 2, 3, 1);
+        int[] ids = {4, 1, 4, 0};
+        assertGrad("embedding", worstError(rnd, t -> t.embedding(new Weight.Host(table), ids), table));
+        assertGrad("replaceRows", worstError(rnd, t -> t.replaceRows(x, rows, new int[] {3, 1}), x, rows));
+        Var y = new Tape(null).replaceRows(x, rows, new int[] {3, 1});
+        assertEquals(rows.value()[0], y.value()[9]);
+        assertEquals(x.value()[0], y.value()[0]);
+    }
+
+    @Test
     void softmax() {
         Random rnd = new Random(9);
         Var x = trainable(rnd, 3, 6, 1.5);
