@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Runs {@code polyv verify} on the golden models: every inference case and every reference tensor
  * (position ids, vision intermediates, embeds, hidden states, logits, MoE routing, greedy decoding)
- * must be within the golden tolerance (relative L2 1e-4) and every id must match exactly.
+ * must be within the golden tolerance (relative L2 1e-4) and every id must match exactly; on tiny-a also
+ * the training case (losses of steps 0..2, every gradient and every parameter after each AdamW step).
  */
 class GoldenVerifyTest {
 
@@ -39,9 +40,11 @@ class GoldenVerifyTest {
             List<GoldenVerifier.CaseResult> results = v.run(null, new PrintStream(buf, true, StandardCharsets.UTF_8));
             String report = buf.toString(StandardCharsets.UTF_8);
             Set<String> ran = results.stream().filter(r -> r.skipped() == null).map(GoldenVerifier.CaseResult::name).collect(Collectors.toSet());
-            assertEquals(Set.of("text", "image", "video", "multiview3d", "mixed"), ran, report);
+            Set<String> expected = new java.util.HashSet<>(Set.of("text", "image", "video", "multiview3d", "mixed"));
+            if (v.caseNames().contains("train")) expected.add("train");
+            assertEquals(expected, ran, report);
             for (GoldenVerifier.CaseResult r : results) {
-                if (r.skipped() != null) continue;
+                if (r.skipped() != null || r.name().equals("train")) continue;
                 for (TensorCheck c : r.checks()) assertTrue(c.passed(), c.line(r.name()) + "\n" + report);
                 Set<String> names = r.checks().stream().map(TensorCheck::name).collect(Collectors.toSet());
                 for (String must : List.of("position_ids", "rope_delta", "inputs_embeds", "final_hidden", "logits",
@@ -53,6 +56,38 @@ class GoldenVerifyTest {
                 }
                 TensorCheck greedy = r.checks().stream().filter(c -> c.name().equals("greedy_ids")).findFirst().orElseThrow();
                 assertTrue(greedy.exact() && greedy.mismatches() == 0, greedy.line(r.name()));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-a", "tiny-c"})
+    void trainingCaseMatchesLossesGradientsAndAdamWUpdates(String model) {
+        Path dir = golden(model);
+        try (CpuBackend be = new CpuBackend(2); PolyVModel m = PolyVModel.load(dir, be)) {
+            GoldenVerifier v = new GoldenVerifier(m, dir.resolve("golden.safetensors"));
+            if (!v.caseNames().contains("train")) {
+                // tiny-c has no training case: a full verify runs the five inference cases only (checked above),
+                // and asking for `train` is a clear error naming the golden file and its cases
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> v.run("train", new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+                assertTrue(e.getMessage().contains("has no case 'train'"), e.getMessage());
+                return;
+            }
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            List<GoldenVerifier.CaseResult> results = v.run("train", new PrintStream(buf, true, StandardCharsets.UTF_8));
+            String report = buf.toString(StandardCharsets.UTF_8);
+            assertEquals(1, results.size(), report);
+            GoldenVerifier.CaseResult r = results.getFirst();
+            for (TensorCheck c : r.checks()) assertTrue(c.passed(), c.line(r.name()) + "\n" + report);
+            Set<String> names = r.checks().stream().map(TensorCheck::name).collect(Collectors.toSet());
+            // 34 trainable tensors (2 routers, 24 expert matrices, 8 head tensors) x (grad, param) x 2 steps
+            // + 5 losses x 3 + synergy positions
+            assertEquals(34 * 2 * 2 + 5 * 3 + 1, names.size(), report);
+            for (String must : List.of("step0.loss.total", "step1.loss.ce", "step2.loss.aux", "synergy_positions",
+                    "step0.grad.model.layers.0.mlp.gate.weight", "step1.grad.model.layers.4.mlp.experts.3.down_proj.weight",
+                    "step1.param.synergy_heads.spatial.fc2.bias")) {
+                assertTrue(names.contains(must), "train did not compare " + must + "\n" + report);
             }
         }
     }

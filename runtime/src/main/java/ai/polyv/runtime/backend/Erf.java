@@ -1,10 +1,10 @@
 package ai.polyv.runtime.backend;
 
 /** erf(x) to double precision (W. J. Cody's rational approximations, as in most libm's). */
-final class Erf {
+public final class Erf {
     private Erf() {}
 
-    static double erf(double x) {
+    public static double erf(double x) {
         double ax = Math.abs(x);
         if (ax < 0.5) {
             // Taylor/Maclaurin series converges fast here

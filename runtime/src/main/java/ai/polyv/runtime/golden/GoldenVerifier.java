@@ -6,6 +6,11 @@ import ai.polyv.runtime.model.ForwardTrace;
 import ai.polyv.runtime.model.PolyVModel;
 import ai.polyv.runtime.model.Session;
 import ai.polyv.runtime.model.VisionInput;
+import ai.polyv.runtime.train.Param;
+import ai.polyv.runtime.train.PolyVObjective;
+import ai.polyv.runtime.train.StepLosses;
+import ai.polyv.runtime.train.TrainExample;
+import ai.polyv.runtime.train.optim.AdamW;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -21,10 +26,11 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Runs the inference cases of a golden folder ({@code golden.json} + {@code golden.safetensors}) on a
+ * Runs the cases of a golden folder ({@code golden.json} + {@code golden.safetensors}) on a
  * model and compares every reference tensor the model can produce (see golden/README.md): position ids,
  * rope delta, vision embeds and intermediates, inputs_embeds, decoder hidden states, final hidden, logits,
- * MoE routing, greedy ids and per-step logits. Inputs of a case are read from the golden file itself.
+ * MoE routing, greedy ids and per-step logits; for the training case (one with an {@code optimizer}) the
+ * losses, gradients and AdamW updates of every step. Inputs of a case are read from the golden file itself.
  */
 public final class GoldenVerifier {
 
@@ -89,31 +95,10 @@ public final class GoldenVerifier {
     }
 
     private CaseResult runCase(SafetensorsFile g, String name, JsonNode meta) {
-        if (name.equals("train") || meta.has("optimizer")) {
-            return new CaseResult(name, List.of(), "training case (verified by the training issue, not by inference verify)");
-        }
+        if (meta.has("optimizer")) return runTrainCase(g, name, meta);
         String p = name + ".";
         int[] ids = ints(g, p + "input_ids");
-        // vision inputs in segment order
-        List<VisionInput> inputs = new ArrayList<>();
-        Map<String, Integer> perKind = new LinkedHashMap<>();
-        int videoIndex = 0;
-        for (JsonNode seg : meta.path("segments")) {
-            String kind = seg.get(0).asText();
-            if (!kind.equals("image") && !kind.equals("video")) continue;
-            int n = perKind.merge(kind, 1, Integer::sum) - 1;
-            String vp = p + kind + n + ".";
-            long[] grid = g.tensor(vp + "grid_thw").toLongArray();
-            double spg = 1.0;
-            if (kind.equals("video")) {
-                float[] s = g.has(p + "second_per_grid_ts") ? g.tensor(p + "second_per_grid_ts").toFloatArray() : new float[] {1f};
-                spg = s[Math.min(videoIndex++, s.length - 1)];
-            }
-            float[] pe3d = g.has(vp + "pe3d") ? g.tensor(vp + "pe3d").toFloatArray() : null;
-            inputs.add(new VisionInput(kind.equals("image") ? VisionInput.Kind.IMAGE : VisionInput.Kind.VIDEO,
-                    g.tensor(vp + "pixel_values").toFloatArray(),
-                    new VisionInput.GridThw((int) grid[0], (int) grid[1], (int) grid[2]), spg, pe3d));
-        }
+        List<VisionInput> inputs = visionInputs(g, p, meta);
         int steps = meta.path("greedy_steps").asInt(0);
         Recorder rec = new Recorder();
         try (Session s = model.newSession(ids.length + Math.max(steps, 1))) {
@@ -133,14 +118,18 @@ public final class GoldenVerifier {
         }
         rec.concatEmbeds("image");
         rec.concatEmbeds("video");
-        // compare every golden output of the case
+        List<TensorCheck> checks = compare(g, p, rec, t -> INPUT_SUFFIXES.contains(t.substring(t.lastIndexOf('.') + 1))
+                || t.endsWith(".xyz")); // 3D point means: computed by the preprocessing (Position3D), not the model
+        return new CaseResult(name, checks, null);
+    }
+
+    /** Every golden tensor of the case (prefix {@code p}) that {@code isInput} does not exclude, against {@code rec}. */
+    private List<TensorCheck> compare(SafetensorsFile g, String p, Recorder rec, java.util.function.Predicate<String> isInput) {
         List<TensorCheck> checks = new ArrayList<>();
         for (String full : new TreeMap<>(g.tensors()).keySet()) {
             if (!full.startsWith(p)) continue;
             String t = full.substring(p.length());
-            String last = t.substring(t.lastIndexOf('.') + 1);
-            if (INPUT_SUFFIXES.contains(last) || t.equals("input_ids")) continue;
-            if (t.endsWith(".xyz")) continue; // 3D point means: computed by the preprocessing (Position3D), not the model
+            if (t.equals("input_ids") || isInput.test(t)) continue;
             TensorView ref = g.tensor(full);
             if (ref.dtype().isInteger()) {
                 Rec<long[]> o = rec.longs.get(t);
@@ -153,6 +142,86 @@ public final class GoldenVerifier {
             }
         }
         checks.sort((a, b) -> order(a.name()) - order(b.name()) != 0 ? order(a.name()) - order(b.name()) : compareNatural(a.name(), b.name()));
+        return checks;
+    }
+
+    /** Vision inputs of a case in segment order, read from the golden file. */
+    private static List<VisionInput> visionInputs(SafetensorsFile g, String p, JsonNode meta) {
+        List<VisionInput> inputs = new ArrayList<>();
+        Map<String, Integer> perKind = new LinkedHashMap<>();
+        int videoIndex = 0;
+        for (JsonNode seg : meta.path("segments")) {
+            String kind = seg.get(0).asText();
+            if (!kind.equals("image") && !kind.equals("video")) continue;
+            int n = perKind.merge(kind, 1, Integer::sum) - 1;
+            String vp = p + kind + n + ".";
+            long[] grid = g.tensor(vp + "grid_thw").toLongArray();
+            double spg = 1.0;
+            if (kind.equals("video")) {
+                float[] s = g.has(p + "second_per_grid_ts") ? g.tensor(p + "second_per_grid_ts").toFloatArray() : new float[] {1f};
+                spg = s[Math.min(videoIndex++, s.length - 1)];
+            }
+            float[] pe3d = g.has(vp + "pe3d") ? g.tensor(vp + "pe3d").toFloatArray() : null;
+            inputs.add(new VisionInput(kind.equals("image") ? VisionInput.Kind.IMAGE : VisionInput.Kind.VIDEO,
+                    g.tensor(vp + "pixel_values").toFloatArray(),
+                    new VisionInput.GridThw((int) grid[0], (int) grid[1], (int) grid[2]), spg, pe3d));
+        }
+        return inputs;
+    }
+
+    /**
+     * The training case: the objective over the golden sample, then {@code steps} AdamW steps with the
+     * case's optimizer settings. Compared: {@code step<s>.loss.*} (losses before step s),
+     * {@code step<s>.grad.<param>} (gradient before step s), {@code step<s>.param.<param>} (value after it),
+     * {@code step<steps>.loss.*} (after all steps), and the synergy positions (exact). The stage is the one
+     * whose trainable set is the golden one (experts among the gradients: 2-2).
+     */
+    private CaseResult runTrainCase(SafetensorsFile g, String name, JsonNode meta) {
+        String p = name + ".";
+        int[] ids = ints(g, p + "input_ids");
+        TrainExample ex = new TrainExample(ids, ints(g, p + "labels"), visionInputs(g, p, meta),
+                g.has(p + "teacher.temporal") ? g.tensor(p + "teacher.temporal").toFloatArray() : null,
+                g.has(p + "teacher.spatial") ? g.tensor(p + "teacher.spatial").toFloatArray() : null);
+        JsonNode lw = meta.path("loss_weights"), opt = meta.path("optimizer");
+        PolyVObjective.LossWeights defaults = PolyVObjective.LossWeights.fromConfig(model.config());
+        PolyVObjective.LossWeights weights = new PolyVObjective.LossWeights(lw.path("ce").asDouble(defaults.ce()),
+                lw.path("mse_temporal").asDouble(defaults.mseTemporal()), lw.path("mse_spatial").asDouble(defaults.mseSpatial()),
+                lw.path("aux").asDouble(defaults.aux()));
+        if (!opt.path("name").asText("adamw").equalsIgnoreCase("adamw")) {
+            throw new IllegalArgumentException("golden case " + name + ": optimizer '" + opt.path("name").asText() + "' is not supported (adamw)");
+        }
+        AdamW.Hyper hyper = new AdamW.Hyper(opt.path("lr").asDouble(), opt.path("betas").path(0).asDouble(0.9),
+                opt.path("betas").path(1).asDouble(0.999), opt.path("eps").asDouble(1e-8), opt.path("weight_decay").asDouble(0.01));
+        boolean experts = g.tensors().keySet().stream().anyMatch(k -> k.startsWith(p + "step0.grad.") && k.contains(".mlp.experts."));
+        PolyVObjective.Stage stage = experts ? PolyVObjective.Stage.STAGE_2_2 : PolyVObjective.Stage.STAGE_2_1;
+        int steps = meta.path("steps").asInt(2);
+        Recorder rec = new Recorder();
+        try (PolyVObjective obj = PolyVObjective.create(model, stage, weights, Runtime.getRuntime().availableProcessors(),
+                PolyVObjective.DEFAULT_HEAD_SEED)) {
+            int synId = model.config().synergy() == null ? -1 : model.config().synergy().tokenId();
+            int[] syn = java.util.stream.IntStream.range(0, ids.length).filter(i -> ids[i] == synId).toArray();
+            rec.ints("synergy_positions", syn, syn.length);
+            AdamW adam = new AdamW(obj.params(), hyper);
+            for (int s = 0; s <= steps; s++) {
+                StepLosses l = s < steps ? obj.forwardBackward(ex) : obj.losses(ex);
+                String sp = "step" + s + ".";
+                rec.scalar(sp + "loss.ce", l.ce());
+                rec.scalar(sp + "loss.mse_temporal", l.mseTemporal());
+                rec.scalar(sp + "loss.mse_spatial", l.mseSpatial());
+                rec.scalar(sp + "loss.aux", l.aux());
+                rec.scalar(sp + "loss.total", l.total());
+                if (s == steps) break;
+                for (Param prm : obj.params()) rec.floats(sp + "grad." + prm.name(), prm.grad().clone(), prm.shape());
+                adam.step(hyper.lr());
+                for (Param prm : obj.params()) rec.floats(sp + "param." + prm.name(), prm.value().clone(), prm.shape());
+            }
+        }
+        Set<String> trainInputs = Set.of("input_ids", "labels", "frames_u8", "pixel_values", "grid_thw", "pe3d");
+        List<TensorCheck> checks = compare(g, p, rec, t -> t.startsWith("teacher.") || trainInputs.contains(t.substring(t.lastIndexOf('.') + 1)));
+        // a trained parameter the reference does not list is a different trainable set
+        for (String produced : rec.floats.keySet()) {
+            if (produced.startsWith("step0.grad.") && !g.has(p + produced)) checks.add(TensorCheck.missing(produced, "trained here, not in the reference"));
+        }
         return new CaseResult(name, checks, null);
     }
 
@@ -206,6 +275,10 @@ public final class GoldenVerifier {
             long[] l = new long[values.length];
             for (int i = 0; i < l.length; i++) l[i] = values[i];
             longs.put(name, new Rec<>(l, shape.clone()));
+        }
+
+        void scalar(String name, double value) {
+            floats.put(name, new Rec<>(new float[] {(float) value}, new long[] {1}));
         }
 
         /** Joins {@code <kind>.embeds#<input>} rows of one kind, in input order, into {@code <kind>.embeds}. */

@@ -19,12 +19,14 @@ public final class PolyVModel implements AutoCloseable {
     private final Checkpoint checkpoint; // null when built from a WeightSource owned by the caller
     private final ModelWeights weights;
     private final VisionEncoder vision;
+    private final WeightSource source;
 
     private PolyVModel(PolyVConfig config, ModelDims dims, Backend backend, Checkpoint checkpoint, WeightSource src) {
         this.config = config;
         this.dims = dims;
         this.backend = Objects.requireNonNull(backend, "backend");
         this.checkpoint = checkpoint;
+        this.source = src;
         this.weights = new ModelWeights(src, dims, backend);
         this.vision = new VisionEncoder(dims.vision(), weights.vision, backend);
     }
@@ -71,6 +73,14 @@ public final class PolyVModel implements AutoCloseable {
 
     public Backend backend() {
         return backend;
+    }
+
+    /**
+     * The tensors this model was built from, by hub name (valid while the model is open): training reads
+     * frozen weights in place and copies trainable ones from here.
+     */
+    public WeightSource weightSource() {
+        return source;
     }
 
     ModelWeights weights() {
