@@ -33,7 +33,7 @@ import javax.imageio.ImageIO;
  * <pre>
  *   &lt;|im_start|&gt;system\nYou are a helpful assistant.&lt;|im_end|&gt;\n&lt;|im_start|&gt;user\n
  *   &lt;|vision_start|&gt;&lt;|image_pad|&gt;x16&lt;|vision_end|&gt;&lt;|vision_start|&gt;&lt;|video_pad|&gt;x32&lt;|vision_end|&gt;
- *   &lt;synergy&gt;xS QUESTION&lt;|im_end|&gt;\n&lt;|im_start|&gt;assistant\n
+ *   &lt;synergy&gt;xS QUESTION (no space between)&lt;|im_end|&gt;\n&lt;|im_start|&gt;assistant\n
  * </pre>
  * followed by the answer {@code "The red square moves right."&lt;|im_end|&gt;}; only the answer and its
  * {@code <|im_end|>} are labels (the rest -100). Placeholder counts come from the grids (112x112:
