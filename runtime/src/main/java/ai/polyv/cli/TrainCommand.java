@@ -13,6 +13,7 @@ import ai.polyv.runtime.train.loop.ModelObjectives;
 import ai.polyv.runtime.train.loop.ObjectiveFactory;
 import ai.polyv.runtime.train.loop.TrainOptions;
 import ai.polyv.runtime.train.loop.Trainer;
+import ai.polyv.runtime.train.optim.LrSchedule;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -117,7 +118,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainStage trainStage = TrainStage.parse(stage);
         TrainOptions options = new TrainOptions(trainStage, steps, lr, schedule, warmupRatio, minLr, clip, batchTokens, saveEvery, seed,
                 weightDecay, keep);
-        ai.polyv.runtime.train.optim.LrSchedule.of(schedule, lr, steps, warmupRatio, minLr); // option errors before any work
+        LrSchedule.of(schedule, lr, steps, warmupRatio, minLr); // option errors before any work
         PolyVConfig config = PolyVConfig.load(model);
         VisionPreprocessor pre = new VisionPreprocessor();
         TrainDataset train = TrainDataset.open(data, config, pre);
