@@ -25,8 +25,8 @@ import java.util.Locale;
  *   <li>clip to the global norm ({@link GradClip}), fail on a non-finite loss or gradient;</li>
  *   <li>{@link AdamW#step} at the schedule's rate for this step (0-based), which zeroes the gradients.</li>
  * </ol>
- * Every {@code saveEvery} steps and after the last one: the held-out set (if any) is evaluated (forward
- * + backward per row, gradients discarded: the objective has no forward-only pass), a checkpoint is saved
+ * Every {@code saveEvery} steps and after the last one: the held-out set (if any) is evaluated
+ * ({@link TrainingObjective#evaluate}: no update), a checkpoint is saved
  * ({@link CheckpointStore}) and the loss curve ({@code loss.csv}, {@code loss.png}) rewritten. Resuming
  * restores parameters, AdamW moments and step, data order position and the curve, so the continued run
  * computes exactly the losses the uninterrupted run would have.
@@ -140,7 +140,7 @@ public final class Trainer {
             step++;
             StepRecord rec = new StepRecord(step, lr, ce / n, mt / n, ms / n, aux / n, total / n, norm, labelTokens, null, null);
             boolean save = step % options.saveEvery() == 0 || step == options.steps();
-            if (save && eval != null) rec = evaluate(rec, adam);
+            if (save && eval != null) rec = evaluate(rec);
             history.add(rec);
             if (save) {
                 last = store.save(params, adam, new TrainState(TrainState.FORMAT, step, adam.stepCount(), order.epoch(), order.cursor(),
@@ -153,11 +153,10 @@ public final class Trainer {
         return new Result(List.copyOf(history), last, firstStep);
     }
 
-    private StepRecord evaluate(StepRecord rec, AdamW adam) {
+    private StepRecord evaluate(StepRecord rec) {
         double ce = 0, total = 0;
         for (int i = 0; i < eval.size(); i++) {
-            StepLosses l = objective.forwardBackward(eval.example(i));
-            adam.zeroGrad();
+            StepLosses l = objective.evaluate(eval.example(i));
             ce += l.ce();
             total += l.total();
         }
