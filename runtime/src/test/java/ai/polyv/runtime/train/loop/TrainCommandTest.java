@@ -146,6 +146,22 @@ class TrainCommandTest {
             }
         }
 
+        // the exported folder loads as a model; the trained router changes the logits of a text prompt
+        int[] prompt = {1988, 17, 230, 1500, 42, 7, 99, 1023};
+        try (var be = new ai.polyv.runtime.backend.CpuBackend(1);
+             var baseModel = ai.polyv.runtime.model.PolyVModel.load(model, be);
+             var tuned = ai.polyv.runtime.model.PolyVModel.load(out.resolve("final"), be);
+             var s0 = baseModel.newSession(16); var s1 = tuned.newSession(16)) {
+            float[] l0 = s0.prefill(prompt, List.of()), l1 = s1.prefill(prompt, List.of());
+            assertEquals(l0.length, l1.length);
+            boolean differ = false;
+            for (int i = 0; i < l0.length; i++) {
+                assertTrue(Float.isFinite(l1[i]));
+                differ |= l0[i] != l1[i];
+            }
+            assertTrue(differ, "the fine-tuned router must change the logits");
+        }
+
         Run again = train(-1, args(out));
         assertEquals(2, again.exit());
         assertTrue(again.err().contains(out + " already holds checkpoints: pass --resume"), again.err());
