@@ -86,4 +86,23 @@ class SyntheticMotionTaskTest {
         assertTrue(!Arrays.equals(train.row(0).images().getFirst(), eval.row(0).images().getFirst())
                 || !Arrays.equals(train.row(0).inputIds(), eval.row(0).inputIds()));
     }
+
+    @Test
+    void datasetCommandsWriteAndCheck(@TempDir Path dir) {
+        java.io.PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        int made, checked;
+        try {
+            made = ai.polyv.cli.Main.run("dataset", "synthetic", "--out", dir.toString(), "--train", "3", "--eval", "1", "--seed", "4");
+            checked = ai.polyv.cli.Main.run("dataset", "check", dir.resolve("train.arrow").toString());
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(0, made);
+        assertEquals(0, checked);
+        String out = buf.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(out.contains("wrote " + dir.resolve("train.arrow") + " (3 rows) and " + dir.resolve("eval.arrow") + " (1 rows), 105 tokens per row"), out);
+        assertTrue(out.contains(dir.resolve("train.arrow") + ": 3 rows OK, 315 tokens, 3 images, 3 videos, 3 rows with teacher features"), out);
+    }
 }
