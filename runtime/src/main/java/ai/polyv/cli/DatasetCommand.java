@@ -20,9 +20,14 @@ import picocli.CommandLine.Spec;
 /** {@code polyv dataset}: make and check training Arrow files. */
 @Command(name = "dataset", mixinStandardHelpOptions = true,
         description = {"Make and check training data (Arrow IPC files).",
-                "Columns: input_ids list<int32>, labels list<int32> (-100 = ignored), images list<binary> (PNG/JPEG),",
-                "videos list<list<binary>> (frames) + video_fps float32, teacher_temporal / teacher_spatial",
-                "list<list<float32>> (one row per synergy token)."},
+                "Columns, one sample per row:",
+                "  input_ids         list<int32>        required",
+                "  labels            list<int32>        required, -100 = not a target",
+                "  images            list<binary>       PNG/JPEG, in prompt order",
+                "  videos            list<list<binary>> frames per video, in prompt order",
+                "  video_fps         float32            frame rate (needed with videos)",
+                "  teacher_temporal  list<list<float32>> one row per synergy token",
+                "  teacher_spatial   list<list<float32>> one row per synergy token"},
         subcommands = {DatasetCommand.Synthetic.class, DatasetCommand.Check.class})
 public final class DatasetCommand implements Callable<Integer> {
     @Spec
@@ -39,8 +44,9 @@ public final class DatasetCommand implements Callable<Integer> {
     }
 
     @Command(name = "synthetic", mixinStandardHelpOptions = true,
-            description = {"Write train.arrow and eval.arrow of the synthetic 'which colour moved where' task:",
-                    "an image with a coloured square and a video of it moving; the answer names colour and direction."})
+            description = {"Write train.arrow and eval.arrow of a synthetic cross-modal task.",
+                    "'Which colour moved where': an image with a coloured square and a video of it moving;",
+                    "the answer names the colour and the direction."})
     static final class Synthetic implements Callable<Integer> {
         @Spec
         CommandSpec spec;
