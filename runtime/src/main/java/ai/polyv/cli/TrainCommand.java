@@ -135,6 +135,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             numel += p.numel();
         }
+        ModelExport.check(model, params);
         Trainer trainer = new Trainer(objective, train, eval, options, out);
         CheckpointStore.Loaded from = resume == null ? null : trainer.loadResume(resume);
         long first = from == null ? 0 : from.state().step();

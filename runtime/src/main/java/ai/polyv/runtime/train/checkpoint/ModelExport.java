@@ -32,6 +32,29 @@ public final class ModelExport {
 
     private ModelExport() {}
 
+    /**
+     * Checks, before training, that every trained parameter is a tensor of the base checkpoint with the same
+     * shape and a floating-point dtype (so that {@link #write} cannot fail on them at the end of a run).
+     */
+    public static void check(Path baseModel, List<Param> trained) {
+        try (Checkpoint base = Checkpoint.open(baseModel)) {
+            for (Param p : trained) {
+                if (!base.has(p.name())) {
+                    throw new IllegalArgumentException("trained tensor \"" + p.name() + "\" is not in the base checkpoint " + baseModel);
+                }
+                TensorView v = base.tensor(p.name());
+                if (!Arrays.equals(v.shape(), p.shape())) {
+                    throw new IllegalArgumentException("trained tensor \"" + p.name() + "\" has shape " + Arrays.toString(p.shape())
+                            + ", the base checkpoint " + baseModel + " has " + Arrays.toString(v.shape()));
+                }
+                if (!v.dtype().isFloatingPoint()) {
+                    throw new IllegalArgumentException("trained tensor \"" + p.name() + "\" is " + v.dtype() + " in the base checkpoint " + baseModel
+                            + ", not a floating-point type");
+                }
+            }
+        }
+    }
+
     public static void write(Path baseModel, List<Param> trained, Path target) {
         PolyVConfig.load(baseModel); // fails early, naming the file, when the base has no valid config
         Path abs = target.toAbsolutePath();

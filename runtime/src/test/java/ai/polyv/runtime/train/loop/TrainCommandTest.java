@@ -188,6 +188,34 @@ class TrainCommandTest {
     }
 
     @Test
+    void aParameterThatIsNotInTheBaseStopsBeforeTraining() {
+        Path out = tmp.resolve("p");
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new TrainCommand((dir, config, stage, backend) -> new ai.polyv.runtime.train.TrainingObjective() {
+            final ai.polyv.runtime.train.Param p = ai.polyv.runtime.train.Param.zeroGrad(LinearToyObjective.ROUTER, new long[] {2}, new float[2]);
+
+            @Override
+            public List<ai.polyv.runtime.train.Param> params() {
+                return List.of(p);
+            }
+
+            @Override
+            public ai.polyv.runtime.train.StepLosses forwardBackward(ai.polyv.runtime.train.TrainExample e) {
+                throw new AssertionError("must not train");
+            }
+        }));
+        cli.setErr(new PrintWriter(err, true)).setOut(new PrintWriter(new StringWriter()));
+        cli.setExecutionExceptionHandler((ex, c, p) -> {
+            c.getErr().println(ex.getMessage());
+            return 2;
+        });
+        assertEquals(2, cli.execute(args(out)));
+        assertEquals("trained tensor \"" + LinearToyObjective.ROUTER + "\" has shape [2], the base checkpoint " + model + " has [4, 96]",
+                err.toString().strip());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void theRealCommandNamesTheMissingObjective() {
         PrintStream saved = System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
