@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 TokenizeCommand.class,
                 TrainCommand.class,
+                DatasetCommand.class,
                 UpcycleCommand.class,
                 BenchCommand.class,
                 Main.TestInfo.class,

@@ -14,4 +14,15 @@ public interface TrainingObjective {
 
     /** Forward, loss and backward for one example; gradients are added to {@code params()}. */
     StepLosses forwardBackward(TrainExample example);
+
+    /**
+     * Losses of one example without training on it (held-out evaluation). The loop calls it between
+     * optimizer steps, when every gradient is zero. The default runs {@link #forwardBackward} and zeroes
+     * the gradients again; an objective with a forward-only pass should override it.
+     */
+    default StepLosses evaluate(TrainExample example) {
+        StepLosses l = forwardBackward(example);
+        for (Param p : params()) java.util.Arrays.fill(p.grad(), 0f);
+        return l;
+    }
 }
