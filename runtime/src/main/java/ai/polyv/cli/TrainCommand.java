@@ -127,6 +127,21 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(out + " already holds checkpoints: pass --resume " + out + " to continue, or choose another --out");
         }
         TrainingObjective objective = objectives.create(model, config, trainStage, backend);
+        try {
+            return train(objective, config, trainStage, options, train, eval, outW, err);
+        } finally {
+            if (objective instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    err.println("polyv train: closing the objective: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private int train(TrainingObjective objective, PolyVConfig config, TrainStage trainStage, TrainOptions options, TrainDataset train,
+                      TrainDataset eval, PrintWriter outW, PrintWriter err) {
         List<Param> params = objective.params();
         long numel = 0;
         for (Param p : params) {

@@ -8,6 +8,7 @@ import ai.polyv.runtime.model.Session;
 import ai.polyv.runtime.model.VisionInput;
 import ai.polyv.runtime.train.Param;
 import ai.polyv.runtime.train.PolyVObjective;
+import ai.polyv.runtime.train.TrainStage;
 import ai.polyv.runtime.train.StepLosses;
 import ai.polyv.runtime.train.TrainExample;
 import ai.polyv.runtime.train.optim.AdamW;
@@ -193,7 +194,7 @@ public final class GoldenVerifier {
         AdamW.Hyper hyper = new AdamW.Hyper(opt.path("lr").asDouble(), opt.path("betas").path(0).asDouble(0.9),
                 opt.path("betas").path(1).asDouble(0.999), opt.path("eps").asDouble(1e-8), opt.path("weight_decay").asDouble(0.01));
         boolean experts = g.tensors().keySet().stream().anyMatch(k -> k.startsWith(p + "step0.grad.") && k.contains(".mlp.experts."));
-        PolyVObjective.Stage stage = experts ? PolyVObjective.Stage.STAGE_2_2 : PolyVObjective.Stage.STAGE_2_1;
+        TrainStage stage = experts ? TrainStage.STAGE_2_2 : TrainStage.STAGE_2_1;
         int steps = meta.path("steps").asInt(2);
         Recorder rec = new Recorder();
         try (PolyVObjective obj = PolyVObjective.create(model, stage, weights, Runtime.getRuntime().availableProcessors(),

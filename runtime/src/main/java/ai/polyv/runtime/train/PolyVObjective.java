@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.regex.Pattern;
 
 /**
  * PolyV's training objective (SPEC.md section 2) over a loaded {@link PolyVModel}:
@@ -31,7 +30,7 @@ import java.util.regex.Pattern;
  * only, frozen), then every decoder layer (RMSNorm, q/k/v, M-RoPE, causal GQA attention, o, residual,
  * RMSNorm, dense SwiGLU or MoE), final RMSNorm, lm_head on the rows that carry a label, cross-entropy;
  * the synergy rows of the final hidden states feed both alignment heads (fc1 -> GELU -> fc2) against
- * the teacher features. Trainable weights (chosen by {@link Stage}) are float32 host copies held in
+ * the teacher features. Trainable weights (chosen by {@link TrainStage}) are float32 host copies held in
  * {@link #params()}; every frozen matrix is read in place from the checkpoint tensors (any dtype).
  * Gradients flow through all decoder layers (activations), never into frozen weights.
  *
@@ -43,34 +42,6 @@ import java.util.regex.Pattern;
  * <p>Not thread-safe; close it to stop its worker threads.
  */
 public final class PolyVObjective implements TrainingObjective, AutoCloseable {
-
-    /** The fine-tuning stages of the paper and the hub names each trains. */
-    public enum Stage {
-        /** Stage 2-1: routers and alignment heads. */
-        STAGE_2_1(Pattern.compile("model\\.layers\\.\\d+\\.mlp\\.gate\\.weight|synergy_heads\\..+")),
-        /** Stage 2-2: routers, experts and alignment heads. */
-        STAGE_2_2(Pattern.compile("model\\.layers\\.\\d+\\.mlp\\.(gate\\.weight|experts\\.\\d+\\.(gate|up|down)_proj\\.weight)|synergy_heads\\..+"));
-
-        private final Pattern trainable;
-
-        Stage(Pattern trainable) {
-            this.trainable = trainable;
-        }
-
-        /** Whether this stage trains the tensor with this hub name. */
-        public boolean trains(String hubName) {
-            return trainable.matcher(hubName).matches();
-        }
-
-        /** {@code "2-1"} / {@code "2-2"} (also {@code STAGE_2_1} etc.). */
-        public static Stage parse(String s) {
-            return switch (s.trim().toUpperCase().replace('.', '-')) {
-                case "2-1", "STAGE_2_1", "STAGE2-1" -> STAGE_2_1;
-                case "2-2", "STAGE_2_2", "STAGE2-2" -> STAGE_2_2;
-                default -> throw new IllegalArgumentException("unknown training stage '" + s + "' (expected 2-1 or 2-2)");
-            };
-        }
-    }
 
     /** Weights of the loss terms; {@code aux} multiplies the load-balancing loss summed over MoE layers. */
     public record LossWeights(double ce, double mseTemporal, double mseSpatial, double aux) {
@@ -96,9 +67,10 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
     private final PolyVModel model;
     private final ModelDims dims;
     private final LossWeights lossWeights;
-    private final Stage stage;
+    private final TrainStage stage;
     private final int synergyTokenId;                   // -1: none
     private final CpuThreads pool;
+    private Owned owned; // model and backend opened by open(...), closed with this objective
     private final WeightSource src;
     private final Map<String, Param> params = new LinkedHashMap<>(); // filled while the weights are read
     private final List<Param> paramList;                              // params in that order, fixed
@@ -108,7 +80,7 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
     private final Weight lmHead;                         // [vocab, hidden]
     private final Head temporal, spatial;                // null when there are no heads
 
-    private PolyVObjective(PolyVModel model, Stage stage, LossWeights lossWeights, int threads, long headSeed) {
+    private PolyVObjective(PolyVModel model, TrainStage stage, LossWeights lossWeights, int threads, long headSeed) {
         this.model = model;
         this.dims = model.dims();
         this.stage = stage;
@@ -150,15 +122,15 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
      * {@code threads} participants for its loops (1 = serial) and {@code headSeed} for heads the
      * checkpoint lacks.
      */
-    public static PolyVObjective create(PolyVModel model, Stage stage, LossWeights lossWeights, int threads, long headSeed) {
+    public static PolyVObjective create(PolyVModel model, TrainStage stage, LossWeights lossWeights, int threads, long headSeed) {
         return new PolyVObjective(model, stage, lossWeights, threads, headSeed);
     }
 
-    public static PolyVObjective create(PolyVModel model, Stage stage) {
+    public static PolyVObjective create(PolyVModel model, TrainStage stage) {
         return create(model, stage, LossWeights.fromConfig(model.config()), Runtime.getRuntime().availableProcessors(), DEFAULT_HEAD_SEED);
     }
 
-    public Stage stage() {
+    public TrainStage stage() {
         return stage;
     }
 
@@ -187,13 +159,13 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
         String wn = name + ".weight";
         Tensor t = tensor(wn);
         if (t.rank() != 2) throw new IllegalArgumentException(src.describe() + ": tensor '" + wn + "' has shape " + Arrays.toString(t.shape()) + ", expected 2-D");
-        Weight w = stage.trains(wn) ? new Weight.Host(trainable(wn, t.shape(), t.toFloatArray())) : new Weight.Frozen(t);
+        Weight w = stage.trainable(wn) ? new Weight.Host(trainable(wn, t.shape(), t.toFloatArray())) : new Weight.Frozen(t);
         Var b = null;
         if (bias) {
             String bn = name + ".bias";
             Tensor bt = tensor(bn);
             if (bt.numel() != t.dim(0)) throw new IllegalArgumentException(src.describe() + ": tensor '" + bn + "' has " + bt.numel() + " values, expected " + t.dim(0));
-            b = stage.trains(bn) ? trainable(bn, bt.shape(), bt.toFloatArray()) : Var.constant(bt.toFloatArray(), 1, (int) bt.numel());
+            b = stage.trainable(bn) ? trainable(bn, bt.shape(), bt.toFloatArray()) : Var.constant(bt.toFloatArray(), 1, (int) bt.numel());
         }
         return new Lin(w, b);
     }
@@ -230,8 +202,8 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
         for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextDouble(-bound, bound);
         for (int i = 0; i < b.length; i++) b[i] = (float) rng.nextDouble(-bound, bound);
         String wn = name + ".weight", bn = name + ".bias";
-        Weight wt = new Weight.Host(stage.trains(wn) ? trainable(wn, new long[] {out, in}, w) : Var.constant(w, out, in));
-        Var bv = stage.trains(bn) ? trainable(bn, new long[] {out}, b) : Var.constant(b, 1, out);
+        Weight wt = new Weight.Host(stage.trainable(wn) ? trainable(wn, new long[] {out, in}, w) : Var.constant(w, out, in));
+        Var bv = stage.trainable(bn) ? trainable(bn, new long[] {out}, b) : Var.constant(b, 1, out);
         return new Lin(wt, bv);
     }
 
@@ -389,5 +361,39 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
     @Override
     public void close() {
         if (pool != null) pool.close();
+        if (owned != null) owned.close();
+    }
+
+    /** Losses of one example without a backward pass (held-out evaluation). */
+    @Override
+    public StepLosses evaluate(TrainExample example) {
+        return losses(example);
+    }
+
+    /**
+     * Loads the checkpoint folder on the named backend and returns the objective of {@code stage} over it;
+     * closing the objective closes the model and the backend.
+     */
+    public static PolyVObjective open(java.nio.file.Path modelDir, TrainStage stage, String backend) {
+        ai.polyv.runtime.backend.Backend be = ai.polyv.runtime.backend.Backend.named(backend);
+        PolyVModel m = null;
+        try {
+            m = PolyVModel.load(modelDir, be);
+            PolyVObjective o = create(m, stage);
+            o.owned = new Owned(m, be);
+            return o;
+        } catch (RuntimeException e) {
+            if (m != null) m.close();
+            be.close();
+            throw e;
+        }
+    }
+
+    private record Owned(PolyVModel model, ai.polyv.runtime.backend.Backend backend) implements AutoCloseable {
+        @Override
+        public void close() {
+            model.close();
+            backend.close();
+        }
     }
 }

@@ -60,8 +60,8 @@ class PolyVObjectiveTest {
         GoldenFile g = GoldenFile.open("tiny-a");
         TrainExample ex = tinyATrainExample();
         try (CpuBackend be = new CpuBackend(2); PolyVModel m = PolyVModel.load(model("tiny-a"), be);
-             PolyVObjective s21 = PolyVObjective.create(m, PolyVObjective.Stage.STAGE_2_1, PolyVObjective.LossWeights.fromConfig(m.config()), 2, 1);
-             PolyVObjective s22 = PolyVObjective.create(m, PolyVObjective.Stage.STAGE_2_2, PolyVObjective.LossWeights.fromConfig(m.config()), 2, 1)) {
+             PolyVObjective s21 = PolyVObjective.create(m, TrainStage.STAGE_2_1, PolyVObjective.LossWeights.fromConfig(m.config()), 2, 1);
+             PolyVObjective s22 = PolyVObjective.create(m, TrainStage.STAGE_2_2, PolyVObjective.LossWeights.fromConfig(m.config()), 2, 1)) {
             List<String> names21 = s21.params().stream().map(Param::name).toList();
             assertEquals(List.of("model.layers.0.mlp.gate.weight", "model.layers.4.mlp.gate.weight",
                     "synergy_heads.temporal.fc1.weight", "synergy_heads.temporal.fc1.bias",
@@ -111,7 +111,7 @@ class PolyVObjectiveTest {
         }
         ce /= ids.length - 1;
         try (CpuBackend be = new CpuBackend(2); PolyVModel m = PolyVModel.load(model("tiny-c"), be);
-             PolyVObjective obj = PolyVObjective.create(m, PolyVObjective.Stage.STAGE_2_2, new PolyVObjective.LossWeights(1, 1, 1, 0), 2, 1)) {
+             PolyVObjective obj = PolyVObjective.create(m, TrainStage.STAGE_2_2, new PolyVObjective.LossWeights(1, 1, 1, 0), 2, 1)) {
             StepLosses l = obj.forwardBackward(new TrainExample(ids, ids, List.of(), null, null));
             assertEquals(ids.length - 1, l.tokens());
             assertEquals(ce, l.ce(), 1e-4 * ce);
@@ -150,9 +150,9 @@ class PolyVObjectiveTest {
                 }
             };
             try (PolyVModel m = PolyVModel.of(cfg, noHeads, be);
-                 PolyVObjective a = PolyVObjective.create(m, PolyVObjective.Stage.STAGE_2_1, PolyVObjective.LossWeights.fromConfig(cfg), 1, 7);
-                 PolyVObjective b = PolyVObjective.create(m, PolyVObjective.Stage.STAGE_2_1, PolyVObjective.LossWeights.fromConfig(cfg), 1, 7);
-                 PolyVObjective c = PolyVObjective.create(m, PolyVObjective.Stage.STAGE_2_1, PolyVObjective.LossWeights.fromConfig(cfg), 1, 8)) {
+                 PolyVObjective a = PolyVObjective.create(m, TrainStage.STAGE_2_1, PolyVObjective.LossWeights.fromConfig(cfg), 1, 7);
+                 PolyVObjective b = PolyVObjective.create(m, TrainStage.STAGE_2_1, PolyVObjective.LossWeights.fromConfig(cfg), 1, 7);
+                 PolyVObjective c = PolyVObjective.create(m, TrainStage.STAGE_2_1, PolyVObjective.LossWeights.fromConfig(cfg), 1, 8)) {
                 Map<String, Param> pa = a.params().stream().collect(Collectors.toMap(Param::name, Function.identity()));
                 assertArrayEquals(new long[] {128, 96}, pa.get("synergy_heads.temporal.fc1.weight").shape());
                 assertArrayEquals(new long[] {64}, pa.get("synergy_heads.temporal.fc2.bias").shape());
@@ -173,7 +173,7 @@ class PolyVObjectiveTest {
     @Test
     void badExamplesAreRejectedWithTheirField() {
         try (CpuBackend be = new CpuBackend(1); PolyVModel m = PolyVModel.load(model("tiny-a"), be);
-             PolyVObjective obj = PolyVObjective.create(m, PolyVObjective.Stage.STAGE_2_1)) {
+             PolyVObjective obj = PolyVObjective.create(m, TrainStage.STAGE_2_1)) {
             TrainExample ok = tinyATrainExample();
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> obj.forwardBackward(
                     new TrainExample(ok.inputIds(), ok.labels(), ok.vision(), new float[5], null)));
@@ -182,8 +182,8 @@ class PolyVObjectiveTest {
             labels[5] = 5000;
             e = assertThrows(IllegalArgumentException.class, () -> obj.forwardBackward(new TrainExample(ok.inputIds(), labels, ok.vision(), null, null)));
             assertTrue(e.getMessage().contains("label 5000 at position 5"), e.getMessage());
-            assertEquals(PolyVObjective.Stage.STAGE_2_2, PolyVObjective.Stage.parse("2-2"));
-            assertThrows(IllegalArgumentException.class, () -> PolyVObjective.Stage.parse("3"));
+            assertEquals(TrainStage.STAGE_2_2, TrainStage.parse("2-2"));
+            assertThrows(IllegalArgumentException.class, () -> TrainStage.parse("3"));
         }
     }
 }
