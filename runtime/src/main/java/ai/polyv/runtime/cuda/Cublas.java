@@ -109,6 +109,16 @@ public final class Cublas implements AutoCloseable {
         }
     }
 
+    /** The library's {@code cublasGetStatusName} (needs no handle, no GPU). */
+    static String libraryStatusName(NativeLibraries.Loaded lib, int status) {
+        try {
+            MemorySegment s = (MemorySegment) handle(lib, "cublasGetStatusName", FunctionDescriptor.of(ADDRESS, JAVA_INT)).invokeExact(status);
+            return s.reinterpret(128).getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** The names of cublas_api.h's cublasStatus_t, for when the library cannot be asked. */
     public static String fallbackName(int status) {
         return switch (status) {

@@ -19,6 +19,10 @@ public final class KernelSources {
     private static final String ROOT = "/ai/polyv/kernels/";
     private static final Pattern INCLUDE = Pattern.compile("^\\s*#\\s*include\\s+\"([^\"]+)\"", Pattern.MULTILINE);
 
+    /** The ops of the CUDA backend's own kernels (one {@code <op>.cu} each). */
+    public static final List<String> OPS = List.of("add", "argmax", "attention_causal", "attention_segments", "bias_add",
+            "convert", "copy_rows", "embedding", "gelu", "rms_norm", "rope", "scatter_add_scaled", "silu_mul", "softmax_topk");
+
     private KernelSources() {}
 
     /** The nvcc-built fatbin of {@code op}, or null when the jar has none. */

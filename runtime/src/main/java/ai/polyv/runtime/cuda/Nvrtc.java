@@ -132,7 +132,8 @@ public final class Nvrtc {
 
     private void check(int r, String call, String logText) {
         if (r != 0) {
-            throw new CudaException(call + " failed: " + errorName(r) + (logText == null || logText.isEmpty() ? "" : "\n" + logText), r);
+            String hint = r == 7 ? " (NVRTC could not load libnvrtc-builtins: put the folder of " + from + " on LD_LIBRARY_PATH)" : "";
+            throw new CudaException(call + " failed: " + errorName(r) + hint + (logText == null || logText.isEmpty() ? "" : "\n" + logText), r);
         }
     }
 
