@@ -47,6 +47,11 @@ public final class CudaKernelBench {
     }
 
     public static void main(String[] args) throws Exception {
+        String reason = ai.polyv.runtime.cuda.CudaContext.unavailableReason();
+        if (reason != null) {
+            System.err.println("CudaKernelBench: " + reason);
+            System.exit(2);
+        }
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 50;
         List<Row> all = new ArrayList<>();
         try (CudaBackend f32 = CudaBackend.open(CudaBackend.Precision.F32)) {
