@@ -44,16 +44,7 @@ public final class CudaContext implements AutoCloseable {
     /** Retains the primary context of device {@code ordinal} and makes it current. */
     public static CudaContext open(int ordinal) {
         requireDriverLibrary();
-        int r;
-        try {
-            JCudaDriver.setExceptionsEnabled(false);
-            r = JCudaDriver.cuInit(0);
-        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-            throw new CudaUnavailableException("the JCuda native library (jcuda-natives, libJCudaDriver) could not be loaded: "
-                    + firstLine(e.getMessage()), e);
-        }
-        if (r == CUresult.CUDA_ERROR_NO_DEVICE) throw new CudaUnavailableException("cuInit found no CUDA device (CUDA_ERROR_NO_DEVICE)");
-        if (r != CUresult.CUDA_SUCCESS) throw new CudaUnavailableException("cuInit failed: " + CUresult.stringFor(r));
+        initDriver();
         int[] count = new int[1];
         CudaException.check(JCudaDriver.cuDeviceGetCount(count), "cuDeviceGetCount");
         if (ordinal < 0 || ordinal >= count[0]) {
@@ -92,6 +83,20 @@ public final class CudaContext implements AutoCloseable {
         } catch (RuntimeException | LinkageError e) {
             return "CUDA backend unavailable: " + e;
         }
+    }
+
+    /** Loads JCuda's driver binding and calls {@code cuInit}; each failure becomes a clear reason. */
+    static void initDriver() {
+        int r;
+        try {
+            JCudaDriver.setExceptionsEnabled(false);
+            r = JCudaDriver.cuInit(0);
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            throw new CudaUnavailableException("the JCuda native library (jcuda-natives, libJCudaDriver) could not be loaded: "
+                    + firstLine(e.getMessage()), e);
+        }
+        if (r == CUresult.CUDA_ERROR_NO_DEVICE) throw new CudaUnavailableException("cuInit found no CUDA device (CUDA_ERROR_NO_DEVICE)");
+        if (r != CUresult.CUDA_SUCCESS) throw new CudaUnavailableException("cuInit failed: " + CUresult.stringFor(r));
     }
 
     /** libcuda.so.1 comes with the NVIDIA driver; without it nothing else can work. */

@@ -33,6 +33,16 @@ class CudaAvailabilityTest {
     }
 
     @Test
+    void withoutADriverTheJCudaBindingFailsWithAClearReason() {
+        assumeFalse(driverInstalled(), "an NVIDIA driver is installed here; JCuda loads");
+        // libJCudaDriver links against libcuda.so.1, so on this machine its loading itself fails
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class, CudaContext::initDriver);
+        assertTrue(e.getMessage().startsWith("CUDA backend unavailable: the JCuda native library (jcuda-natives, libJCudaDriver) could not be loaded: "),
+                e.getMessage());
+        assertTrue(e.getMessage().indexOf('\n') < 0, "one line: " + e.getMessage());
+    }
+
+    @Test
     void withADeviceCudaOpensAndNamesTheDevice() {
         String reason = CudaContext.unavailableReason();
         assumeTrue(reason == null, () -> "no CUDA device: " + reason);
