@@ -15,7 +15,6 @@ import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import jcuda.driver.JCudaDriver;
 
@@ -373,12 +372,6 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private static void checkRows(String op, int[] index, int rows) {
-        for (int i = 0; i < index.length; i++) {
-            if (index[i] < 0 || index[i] >= rows) throw new IndexOutOfBoundsException(op + ": index[" + i + "] = " + index[i] + " outside [0, " + rows + ")");
-        }
-    }
-
     @Override
     public void gatherRows(Tensor src, int[] index, Tensor out) {
         bind();
@@ -387,7 +380,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("gatherRows: out must be [" + index.length + ", " + src.cols() + "], got " + out);
         }
         if (overlap(src, out)) throw new IllegalArgumentException("gatherRows: out " + out + " overlaps src " + src);
-        checkRows("gatherRows", index, src.rows());
+        RowPlans.checkRows("gatherRows", index, src.rows());
         if (index.length == 0) return;
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
@@ -406,29 +399,13 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("scatterRows: src must be [" + index.length + ", " + out.cols() + "], got " + src);
         }
         if (overlap(src, out)) throw new IllegalArgumentException("scatterRows: src " + src + " overlaps out " + out);
-        checkRows("scatterRows", index, out.rows());
+        RowPlans.checkRows("scatterRows", index, out.rows());
         if (index.length == 0) return;
-        BitSet seen = new BitSet(out.rows());
-        int[] srcRows = new int[index.length], dstRows = new int[index.length];
-        int count = 0;
-        boolean duplicates = false;
-        for (int i = index.length - 1; i >= 0; i--) {
-            if (seen.get(index[i])) {
-                duplicates = true;
-                continue;
-            }
-            seen.set(index[i]);
-            srcRows[count] = i;
-            dstRows[count++] = index[i];
-        }
+        RowPlans.Copy plan = RowPlans.scatter(index, out.rows());
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
-            if (duplicates) {
-                copyRows.launch(stream, src, deviceInts(java.util.Arrays.copyOf(srcRows, count), scope), out,
-                        deviceInts(java.util.Arrays.copyOf(dstRows, count), scope), count);
-            } else {
-                copyRows.launch(stream, src, 0, out, deviceInts(index, scope), index.length);
-            }
+            copyRows.launch(stream, src, plan.srcRows() == null ? 0 : deviceInts(plan.srcRows(), scope), out,
+                    deviceInts(plan.dstRows(), scope), plan.count());
         } finally {
             release(scope);
         }
@@ -440,20 +417,12 @@ public final class CudaBackend implements Backend {
         requireDevice("scatterAddScaled", src, out);
         if (scale.length != index.length) throw new IllegalArgumentException("scatterAddScaled: " + index.length + " rows but " + scale.length + " scales");
         if (overlap(src, out)) throw new IllegalArgumentException("scatterAddScaled: src " + src + " overlaps out " + out);
-        checkRows("scatterAddScaled", index, out.rows());
+        RowPlans.checkRows("scatterAddScaled", index, out.rows());
         if (index.length == 0) {
             if (src.rows() != 0) throw new IllegalArgumentException("scatterAddScaled: src must be [0, " + out.cols() + "], got " + src);
             return;
         }
-        BitSet seen = new BitSet(out.rows());
-        boolean distinct = true;
-        for (int r : index) {
-            if (seen.get(r)) {
-                distinct = false;
-                break;
-            }
-            seen.set(r);
-        }
+        boolean distinct = RowPlans.distinct(index, out.rows());
         // Seam: in the MoE layer this op is the weighted combine after the experts; token_permutation.cu
         // and expert_ffn.cu (the fused kernels) replace the gather -> per-expert SwiGLU -> scatter-add loop.
         List<DeviceBuffer> scope = new ArrayList<>();
@@ -482,21 +451,11 @@ public final class CudaBackend implements Backend {
         bind();
         requireDevice("attentionSegments", q, k, v, out);
         int n = q.rows();
-        if (cuSeqlens.length < 1 || cuSeqlens[0] != 0 || cuSeqlens[cuSeqlens.length - 1] != n) {
-            throw new IllegalArgumentException("attentionSegments: cuSeqlens must run from 0 to " + n);
-        }
-        int[] rowStart = new int[n], rowEnd = new int[n];
-        for (int s = 0; s + 1 < cuSeqlens.length; s++) {
-            if (cuSeqlens[s + 1] < cuSeqlens[s]) throw new IllegalArgumentException("attentionSegments: cuSeqlens decreases at " + (s + 1));
-            for (int i = cuSeqlens[s]; i < cuSeqlens[s + 1]; i++) {
-                rowStart[i] = cuSeqlens[s];
-                rowEnd[i] = cuSeqlens[s + 1];
-            }
-        }
+        RowPlans.KeyRanges keys = RowPlans.segments(cuSeqlens, n);
         if (n == 0) return;
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
-            attention.segments(stream, q, k, v, out, heads, deviceInts(rowStart, scope), deviceInts(rowEnd, scope));
+            attention.segments(stream, q, k, v, out, heads, deviceInts(keys.start(), scope), deviceInts(keys.end(), scope));
         } finally {
             release(scope);
         }
