@@ -55,7 +55,7 @@ public final class CudaKernelBench {
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 50;
         List<Row> all = new ArrayList<>();
         try (CudaBackend f32 = CudaBackend.open(CudaBackend.Precision.F32)) {
-            System.out.println("device: " + f32.context().info());
+            System.out.println("device: " + f32.context().info() + "; kernels: " + new java.util.TreeMap<>(f32.kernels().origins()));
             CudaKernelBench b = new CudaKernelBench(f32, runs);
             b.all(false);
             all.addAll(b.rows);
