@@ -1,7 +1,6 @@
 package ai.polyv.cli;
 
 import ai.polyv.runtime.backend.Backend;
-import ai.polyv.runtime.backend.CpuBackend;
 import ai.polyv.runtime.golden.GoldenVerifier;
 import ai.polyv.runtime.model.PolyVModel;
 import java.nio.file.Files;
@@ -21,7 +20,7 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--golden", description = "golden.safetensors (golden.json beside it); default: <model>/golden.safetensors")
     Path golden;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "backend: cpu (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "cpu", description = "backend: cpu or cuda (default: ${DEFAULT-VALUE})")
     String backend;
 
     @Option(names = "--case", description = "run only this case")
@@ -31,7 +30,7 @@ public final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         Path g = golden != null ? golden : model.resolve("golden.safetensors");
         if (Files.isDirectory(g)) g = g.resolve("golden.safetensors");
-        try (Backend be = backendNamed(backend); PolyVModel m = PolyVModel.load(model, be)) {
+        try (Backend be = Backend.named(backend); PolyVModel m = PolyVModel.load(model, be)) {
             GoldenVerifier v = new GoldenVerifier(m, g);
             long t0 = System.nanoTime();
             List<GoldenVerifier.CaseResult> results = v.run(caseName, System.out);
@@ -45,13 +44,6 @@ public final class VerifyCommand implements Callable<Integer> {
             }
             return failed == 0 ? 0 : 1;
         }
-    }
-
-    static Backend backendNamed(String name) {
-        return switch (name) {
-            case "cpu" -> new CpuBackend();
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (available: cpu)");
-        };
     }
 
 }

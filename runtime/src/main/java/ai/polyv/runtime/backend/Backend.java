@@ -27,7 +27,7 @@ public interface Backend extends AutoCloseable {
      * it cannot be used (no driver, no device, or kernels not built).
      */
     static Backend cuda() {
-        throw new UnsupportedOperationException("the CUDA backend is not available in this build (kernels and device runtime are not implemented yet)");
+        return ai.polyv.runtime.cuda.CudaBackend.open();
     }
 
     /** A backend by name: {@code cpu} or {@code cuda}. */

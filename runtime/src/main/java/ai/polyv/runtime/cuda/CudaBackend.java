@@ -1,0 +1,524 @@
+package ai.polyv.runtime.cuda;
+
+import ai.polyv.runtime.backend.Backend;
+import ai.polyv.runtime.backend.Workspace;
+import ai.polyv.runtime.cuda.kernels.AttentionKernels;
+import ai.polyv.runtime.cuda.kernels.ConvertKernel;
+import ai.polyv.runtime.cuda.kernels.CopyRowsKernel;
+import ai.polyv.runtime.cuda.kernels.ElementwiseKernels;
+import ai.polyv.runtime.cuda.kernels.EmbeddingKernel;
+import ai.polyv.runtime.cuda.kernels.RmsNormKernel;
+import ai.polyv.runtime.cuda.kernels.RopeKernel;
+import ai.polyv.runtime.cuda.kernels.RoutingKernels;
+import ai.polyv.runtime.cuda.kernels.ScatterAddScaledKernel;
+import ai.polyv.runtime.tensor.DType;
+import ai.polyv.runtime.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The CUDA backend on one device: tensors in device memory (see {@link DevicePointers} for how a
+ * device tensor is represented), kernels from the kernels jar ({@link KernelLibrary}), GEMMs by
+ * cuBLAS, all work queued on one stream and synchronised only where a result comes back to the host
+ * (downloads, routing). Workspaces take their memory from a {@link DeviceMemoryPool}, so a warm
+ * decode step allocates nothing. Weights are uploaded once, when the model asks for them.
+ *
+ * <p>{@link Precision#F32} (the default; golden tolerance 1e-4) widens BF16/F16 weights to F32 at
+ * upload and runs plain fp32 GEMMs. {@link Precision#BF16} keeps BF16/F16 matrices as stored and
+ * rounds the GEMM's activation input to that type (fp32 accumulation, fp32 output): half the weight
+ * memory and tensor-core speed, judged by the bf16 rule of the golden README.
+ *
+ * <p>Not thread-safe: one thread drives a backend (the context is made current on it when it changes).
+ */
+public final class CudaBackend implements Backend {
+
+    /** How matrices are stored and multiplied (see the class comment). */
+    public enum Precision { F32, BF16 }
+
+    private static final long STAGING_BYTES = 64L << 20;
+
+    private final Precision precision;
+    private final CudaContext ctx;
+    private final CudaStream stream;
+    private final DeviceMemoryPool pool;
+    private final HostStaging staging;
+    private final KernelLibrary kernels;
+    private final Cublas blas;
+    private final List<DeviceBuffer> weights = new ArrayList<>();
+    private Thread boundThread;
+
+    private final RmsNormKernel rmsNorm;
+    private final ElementwiseKernels elementwise;
+    private final ConvertKernel convert;
+    private final EmbeddingKernel embedding;
+    private final CopyRowsKernel copyRows;
+    private final ScatterAddScaledKernel scatterAdd;
+    private final RopeKernel rope;
+    private final AttentionKernels attention;
+    private final RoutingKernels routing;
+
+    private CudaBackend(Precision precision, CudaContext ctx) {
+        this.precision = precision;
+        this.ctx = ctx;
+        this.boundThread = Thread.currentThread();
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            this.stream = add(opened, new CudaStream());
+            this.pool = add(opened, DeviceMemoryPool.forCurrentContext());
+            this.staging = add(opened, new HostStaging(stream, STAGING_BYTES));
+            this.kernels = add(opened, new KernelLibrary(ctx.info()));
+            this.blas = add(opened, Cublas.create(stream));
+            this.rmsNorm = new RmsNormKernel(kernels);
+            this.elementwise = new ElementwiseKernels(kernels);
+            this.convert = new ConvertKernel(kernels);
+            this.embedding = new EmbeddingKernel(kernels);
+            this.copyRows = new CopyRowsKernel(kernels);
+            this.scatterAdd = new ScatterAddScaledKernel(kernels);
+            this.rope = new RopeKernel(kernels);
+            this.attention = new AttentionKernels(kernels);
+            this.routing = new RoutingKernels(kernels);
+        } catch (RuntimeException e) {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T add(List<AutoCloseable> opened, T t) {
+        opened.add(t);
+        return t;
+    }
+
+    /** The backend on device 0 in {@link Precision#F32}. */
+    public static CudaBackend open() {
+        return open(Precision.F32);
+    }
+
+    /** The backend on device 0; throws {@link CudaUnavailableException} with the reason when it cannot run. */
+    public static CudaBackend open(Precision precision) {
+        CudaContext ctx = CudaContext.open(0);
+        try {
+            return new CudaBackend(precision, ctx);
+        } catch (RuntimeException e) {
+            ctx.close();
+            throw e;
+        }
+    }
+
+    public CudaContext context() {
+        return ctx;
+    }
+
+    public CudaStream stream() {
+        return stream;
+    }
+
+    public DeviceMemoryPool pool() {
+        return pool;
+    }
+
+    public KernelLibrary kernels() {
+        return kernels;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    /** Waits until every queued operation has finished. */
+    public void synchronize() {
+        bind();
+        stream.synchronize();
+        staging.streamIdle();
+    }
+
+    private void bind() {
+        Thread t = Thread.currentThread();
+        if (t != boundThread) {
+            ctx.makeCurrent();
+            boundThread = t;
+        }
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public Workspace workspace() {
+        bind();
+        return new CudaWorkspace();
+    }
+
+    /** Device tensors of one scope; closing gives their blocks back to the pool. */
+    private final class CudaWorkspace implements Workspace {
+        private final List<DeviceBuffer> buffers = new ArrayList<>();
+        private boolean closed;
+
+        @Override
+        public Tensor f32(long... shape) {
+            if (closed) throw new IllegalStateException("workspace is closed");
+            long n = 1;
+            for (long d : shape) {
+                if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + java.util.Arrays.toString(shape));
+                n *= d;
+            }
+            DeviceBuffer b = pool.allocate(n * 4);
+            buffers.add(b);
+            if (n > 0) memsetD32(b.address(), 0, n);
+            return DevicePointers.tensor(DType.F32, b.address(), shape);
+        }
+
+        @Override
+        public Backend backend() {
+            return CudaBackend.this;
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            for (int i = buffers.size() - 1; i >= 0; i--) buffers.get(i).close();
+            buffers.clear();
+        }
+    }
+
+    private void memsetD32(long address, int bits, long count) {
+        CudaException.check(JCudaDriver.cuMemsetD32Async(DevicePointers.of(address), bits, count, stream.cu()), "cuMemsetD32Async");
+    }
+
+    /**
+     * Uploads a weight once. In {@link Precision#F32} a BF16/F16 tensor is widened to F32 on the device
+     * (the returned tensor is F32); otherwise the stored dtype is kept. Freed when the backend closes.
+     */
+    @Override
+    public Tensor weight(DType dtype, MemorySegment hostBytes, long... shape) {
+        bind();
+        Tensor host = new Tensor(dtype, hostBytes, shape);   // checks the byte size against the shape
+        long n = host.numel();
+        if (dtype == DType.F32 || precision == Precision.BF16) {
+            DeviceBuffer b = pool.allocateDedicated(hostBytes.byteSize());
+            weights.add(b);
+            staging.upload(hostBytes, 0, b.address(), hostBytes.byteSize());
+            return DevicePointers.tensor(dtype, b.address(), shape);
+        }
+        DeviceBuffer wide = pool.allocateDedicated(n * 4);
+        weights.add(wide);
+        try (DeviceBuffer raw = pool.allocate(hostBytes.byteSize())) {
+            staging.upload(hostBytes, 0, raw.address(), hostBytes.byteSize());
+            convert.toF32(stream, raw.address(), dtype, wide.address(), n);
+        }
+        return DevicePointers.tensor(DType.F32, wide.address(), shape);
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        bind();
+        requireDevice("download", t);
+        long n = t.numel();
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("download: tensor too large for a float[]: " + t);
+        float[] out = new float[(int) n];
+        if (n == 0) return out;
+        if (t.dtype() == DType.F32) {
+            staging.download(DevicePointers.address(t), MemorySegment.ofArray(out), 0, n * 4);
+        } else {
+            try (DeviceBuffer tmp = pool.allocate(n * 4)) {
+                convert.toF32(stream, DevicePointers.address(t), t.dtype(), tmp.address(), n);
+                staging.download(tmp.address(), MemorySegment.ofArray(out), 0, n * 4);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void upload(float[] values, Tensor dst) {
+        bind();
+        requireDevice("upload", dst);
+        if (dst.dtype() != DType.F32 || values.length != dst.numel()) {
+            throw new IllegalArgumentException("upload of " + values.length + " floats into " + dst);
+        }
+        if (values.length > 0) staging.upload(MemorySegment.ofArray(values), 0, DevicePointers.address(dst), 4L * values.length);
+    }
+
+    /** A scratch device copy of host ints (a pool block, freed with {@code scope}). */
+    private long deviceInts(int[] values, List<DeviceBuffer> scope) {
+        DeviceBuffer b = pool.allocate(4L * values.length);
+        scope.add(b);
+        if (values.length > 0) staging.upload(MemorySegment.ofArray(values), 0, b.address(), 4L * values.length);
+        return b.address();
+    }
+
+    private long deviceFloats(float[] values, List<DeviceBuffer> scope) {
+        DeviceBuffer b = pool.allocate(4L * values.length);
+        scope.add(b);
+        if (values.length > 0) staging.upload(MemorySegment.ofArray(values), 0, b.address(), 4L * values.length);
+        return b.address();
+    }
+
+    private static void release(List<DeviceBuffer> scope) {
+        for (DeviceBuffer b : scope) b.close();   // stream order makes the reuse safe
+        scope.clear();
+    }
+
+    /** Rejects tensors that are not device memory of this backend (a host tensor would crash the driver). */
+    private void requireDevice(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t == null || t.numel() == 0) continue;
+            long a = t.data().address(), bytes = t.data().byteSize();
+            if (!pool.contains(a, bytes)) {
+                throw new IllegalArgumentException(op + ": tensor " + t + " is not device memory of this CUDA backend "
+                        + "(make it with this backend's workspace() or weight())");
+            }
+        }
+    }
+
+    private static boolean overlap(Tensor a, Tensor b) {
+        long a0 = a.data().address(), a1 = a0 + a.data().byteSize(), b0 = b.data().address(), b1 = b0 + b.data().byteSize();
+        return a.numel() > 0 && b.numel() > 0 && a0 < b1 && b0 < a1;
+    }
+
+    // ---------------------------------------------------------------- dense ops
+
+    @Override
+    public void matmul(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        bind();
+        requireDevice("matmul", x, w, bias, out);
+        if (x.dtype() != DType.F32 || out.dtype() != DType.F32 || (bias != null && bias.dtype() != DType.F32)) {
+            throw new UnsupportedOperationException("matmul: activations and bias must be F32, got x " + x + ", out " + out + ", bias " + bias);
+        }
+        int n = x.rows(), k = x.cols(), m = w.rows();
+        if (w.cols() != k) throw new IllegalArgumentException("matmul: weight must be [" + m + ", " + k + "], got " + w);
+        if (out.rows() != n || out.cols() != m) throw new IllegalArgumentException("matmul: out must be [" + n + ", " + m + "], got " + out);
+        if (overlap(x, out)) throw new IllegalArgumentException("matmul: out " + out + " overlaps the input " + x);
+        if (n == 0 || m == 0) return;
+        if (k == 0) {
+            memsetD32(DevicePointers.address(out), 0, (long) n * m);
+        } else if (w.dtype() == DType.F32) {
+            blas.gemmRowMajor(DevicePointers.address(x), DevicePointers.address(w), Cublas.R_32F, DevicePointers.address(out), n, k, m);
+        } else {
+            // bf16 / f16 matrix (Precision.BF16): round the activation to the weight's type, fp32 accumulate
+            try (DeviceBuffer xs = pool.allocate(2L * n * k)) {
+                convert.fromF32(stream, DevicePointers.address(x), w.dtype(), xs.address(), (long) n * k);
+                blas.gemmRowMajor(xs.address(), DevicePointers.address(w), w.dtype() == DType.BF16 ? Cublas.R_16BF : Cublas.R_16F,
+                        DevicePointers.address(out), n, k, m);
+            }
+        }
+        if (bias != null) elementwise.biasAdd(stream, out, bias);
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor w, float eps, Tensor out) {
+        bind();
+        requireDevice("rmsNorm", x, w, out);
+        rmsNorm.launch(stream, x, w, eps, out);
+    }
+
+    @Override
+    public void siluMul(Tensor gate, Tensor up, Tensor out) {
+        bind();
+        requireDevice("siluMul", gate, up, out);
+        elementwise.siluMul(stream, gate, up, out);
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor out) {
+        bind();
+        requireDevice("gelu", x, out);
+        elementwise.gelu(stream, x, out);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        bind();
+        requireDevice("add", a, b, out);
+        elementwise.add(stream, a, b, out);
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        bind();
+        requireDevice("fill", t);
+        if (t.dtype() != DType.F32) throw new UnsupportedOperationException("fill: tensor must be F32, got " + t);
+        if (t.numel() > 0) memsetD32(DevicePointers.address(t), Float.floatToRawIntBits(value), t.numel());
+    }
+
+    // ---------------------------------------------------------------- row movement
+
+    @Override
+    public void embedding(Tensor table, int[] ids, Tensor out) {
+        bind();
+        requireDevice("embedding", table, out);
+        int vocab = table.rows();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw new IllegalArgumentException("embedding: id " + ids[i] + " at position " + i + " outside vocabulary [0, " + vocab + ")");
+            }
+        }
+        List<DeviceBuffer> scope = new ArrayList<>();
+        try {
+            embedding.launch(stream, table, ids.length == 0 ? 0 : deviceInts(ids, scope), ids.length, out);
+        } finally {
+            release(scope);
+        }
+    }
+
+    @Override
+    public void gatherRows(Tensor src, int[] index, Tensor out) {
+        bind();
+        requireDevice("gatherRows", src, out);
+        if (out.rows() != index.length || out.cols() != src.cols()) {
+            throw new IllegalArgumentException("gatherRows: out must be [" + index.length + ", " + src.cols() + "], got " + out);
+        }
+        if (overlap(src, out)) throw new IllegalArgumentException("gatherRows: out " + out + " overlaps src " + src);
+        RowPlans.checkRows("gatherRows", index, src.rows());
+        if (index.length == 0) return;
+        List<DeviceBuffer> scope = new ArrayList<>();
+        try {
+            copyRows.launch(stream, src, deviceInts(index, scope), out, 0, index.length);
+        } finally {
+            release(scope);
+        }
+    }
+
+    /** Rows written more than once keep the last write, as the CPU backend's in-order loop does. */
+    @Override
+    public void scatterRows(Tensor src, int[] index, Tensor out) {
+        bind();
+        requireDevice("scatterRows", src, out);
+        if (src.rows() != index.length || src.cols() != out.cols()) {
+            throw new IllegalArgumentException("scatterRows: src must be [" + index.length + ", " + out.cols() + "], got " + src);
+        }
+        if (overlap(src, out)) throw new IllegalArgumentException("scatterRows: src " + src + " overlaps out " + out);
+        RowPlans.checkRows("scatterRows", index, out.rows());
+        if (index.length == 0) return;
+        RowPlans.Copy plan = RowPlans.scatter(index, out.rows());
+        List<DeviceBuffer> scope = new ArrayList<>();
+        try {
+            copyRows.launch(stream, src, plan.srcRows() == null ? 0 : deviceInts(plan.srcRows(), scope), out,
+                    deviceInts(plan.dstRows(), scope), plan.count());
+        } finally {
+            release(scope);
+        }
+    }
+
+    @Override
+    public void scatterAddScaled(Tensor src, int[] index, float[] scale, Tensor out) {
+        bind();
+        requireDevice("scatterAddScaled", src, out);
+        if (scale.length != index.length) throw new IllegalArgumentException("scatterAddScaled: " + index.length + " rows but " + scale.length + " scales");
+        if (overlap(src, out)) throw new IllegalArgumentException("scatterAddScaled: src " + src + " overlaps out " + out);
+        RowPlans.checkRows("scatterAddScaled", index, out.rows());
+        if (index.length == 0) {
+            if (src.rows() != 0) throw new IllegalArgumentException("scatterAddScaled: src must be [0, " + out.cols() + "], got " + src);
+            return;
+        }
+        boolean distinct = RowPlans.distinct(index, out.rows());
+        // Seam: in the MoE layer this op is the weighted combine after the experts; token_permutation.cu
+        // and expert_ffn.cu (the fused kernels) replace the gather -> per-expert SwiGLU -> scatter-add loop.
+        List<DeviceBuffer> scope = new ArrayList<>();
+        try {
+            scatterAdd.launch(stream, src, deviceInts(index, scope), deviceFloats(scale, scope), out, index.length, distinct);
+        } finally {
+            release(scope);
+        }
+    }
+
+    // ---------------------------------------------------------------- attention block pieces
+
+    @Override
+    public void rope(Tensor x, int heads, Tensor cos, Tensor sin) {
+        bind();
+        requireDevice("rope", x, cos, sin);
+        rope.launch(stream, x, heads, cos, sin);
+    }
+
+    /**
+     * The simple reference kernel (attention_segments.cu). Seam: window_attention.cu, the windowed
+     * flash kernel of the vision tower, replaces this launch.
+     */
+    @Override
+    public void attentionSegments(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int[] cuSeqlens) {
+        bind();
+        requireDevice("attentionSegments", q, k, v, out);
+        int n = q.rows();
+        RowPlans.KeyRanges keys = RowPlans.segments(cuSeqlens, n);
+        if (n == 0) return;
+        List<DeviceBuffer> scope = new ArrayList<>();
+        try {
+            attention.segments(stream, q, k, v, out, heads, deviceInts(keys.start(), scope), deviceInts(keys.end(), scope));
+        } finally {
+            release(scope);
+        }
+    }
+
+    @Override
+    public void attentionCausal(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int kvHeads, int start) {
+        bind();
+        requireDevice("attentionCausal", q, k, v, out);
+        if (q.rows() == 0) return;
+        attention.causal(stream, q, k, v, out, heads, kvHeads, start);
+    }
+
+    // ---------------------------------------------------------------- MoE routing
+
+    /**
+     * The simple kernel (softmax_topk.cu) over logits already computed by the router GEMM. Seam:
+     * moe_router.cu (router GEMM + softmax + top-k fused) replaces the matmul + this call in
+     * {@code MoeRouter}. Synchronises: the routing steers host control flow.
+     */
+    @Override
+    public void softmaxTopK(Tensor logits, int k, boolean renormalize, int[] idsOut, float[] weightsOut) {
+        bind();
+        requireDevice("softmaxTopK", logits);
+        int n = logits.rows();
+        if (idsOut.length < (long) n * k || weightsOut.length < (long) n * k) {
+            throw new IllegalArgumentException("softmaxTopK: outputs must hold " + n + " x " + k + " values");
+        }
+        if (n == 0) return;
+        try (DeviceBuffer ids = pool.allocate(4L * n * k); DeviceBuffer w = pool.allocate(4L * n * k)) {
+            routing.softmaxTopK(stream, logits, k, renormalize, ids.address(), w.address());
+            staging.download(ids.address(), MemorySegment.ofArray(idsOut), 0, 4L * n * k);
+            staging.download(w.address(), MemorySegment.ofArray(weightsOut), 0, 4L * n * k);
+        }
+    }
+
+    /** Greedy choice per row of {@code logits [rows, vocab]}: the index of the largest value, ties to the lower index. */
+    public int[] argmax(Tensor logits) {
+        bind();
+        requireDevice("argmax", logits);
+        int rows = logits.rows();
+        int[] out = new int[rows];
+        if (rows == 0) return out;
+        try (DeviceBuffer ids = pool.allocate(4L * rows)) {
+            routing.argmax(stream, logits, ids.address());
+            staging.download(ids.address(), MemorySegment.ofArray(out), 0, 4L * rows);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        bind();
+        RuntimeException first = null;
+        for (AutoCloseable c : new AutoCloseable[] {stream::synchronize, blas, kernels, staging, pool, stream, ctx}) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (first == null) first = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                else first.addSuppressed(e);
+            }
+        }
+        weights.clear();
+        if (first != null) throw first;
+    }
+}

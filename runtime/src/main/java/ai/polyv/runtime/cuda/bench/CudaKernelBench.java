@@ -1,0 +1,172 @@
+package ai.polyv.runtime.cuda.bench;
+
+import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.runtime.backend.Workspace;
+import ai.polyv.runtime.cuda.CudaBackend;
+import ai.polyv.runtime.cuda.CudaEvent;
+import ai.polyv.runtime.model.WindowIndex;
+import ai.polyv.runtime.tensor.DType;
+import ai.polyv.runtime.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Times every CUDA backend op at real PolyV shapes (hidden 3584, FFN 18944, 28 heads over 4 KV heads
+ * of 128, vision 16 heads of 80 over 5184 patches in windows of 64, 4 experts top-2): CUDA events
+ * around each call after warm-up, the median of the runs, and the achieved GB/s or TFLOP/s with the
+ * fraction of the machine's measured ceiling (device copy 3.0 TB/s, bf16 dense GEMM ~790 TFLOP/s;
+ * fp32 GEMMs are set against the fp32 FMA peak 67 TFLOP/s of an H100/H200 SXM).
+ *
+ * <p>Run: {@code java -cp <runtime jar>:<lib>/* ai.polyv.runtime.cuda.bench.CudaKernelBench [out.csv] [runs]}.
+ * Times include what the op does on the host per call (index uploads), as the model sees it.
+ */
+public final class CudaKernelBench {
+    private static final double COPY_CEILING_GBS = 3000, BF16_CEILING_TFLOPS = 790, FP32_CEILING_TFLOPS = 67;
+
+    record Row(String op, String shape, double medianMs, double gbs, double tflops, String ceiling) {
+        String line() {
+            return String.format("| %s | %s | %.4f | %s | %s | %s |", op, shape, medianMs,
+                    gbs > 0 ? String.format("%.0f", gbs) : "", tflops > 0 ? String.format("%.1f", tflops) : "", ceiling);
+        }
+    }
+
+    private final CudaBackend be;
+    private final int runs;
+    private final List<Row> rows = new ArrayList<>();
+    private final Random rnd = new Random(42);
+
+    private CudaKernelBench(CudaBackend be, int runs) {
+        this.be = be;
+        this.runs = runs;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String reason = ai.polyv.runtime.cuda.CudaContext.unavailableReason();
+        if (reason != null) {
+            System.err.println("CudaKernelBench: " + reason);
+            System.exit(2);
+        }
+        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 50;
+        List<Row> all = new ArrayList<>();
+        try (CudaBackend f32 = CudaBackend.open(CudaBackend.Precision.F32)) {
+            System.out.println("device: " + f32.context().info() + "; kernels: " + new java.util.TreeMap<>(f32.kernels().origins()));
+            CudaKernelBench b = new CudaKernelBench(f32, runs);
+            b.all(false);
+            all.addAll(b.rows);
+        }
+        try (CudaBackend bf16 = CudaBackend.open(CudaBackend.Precision.BF16)) {
+            CudaKernelBench b = new CudaKernelBench(bf16, runs);
+            b.all(true);
+            all.addAll(b.rows);
+        }
+        System.out.println("| op | shape | median ms | GB/s | TFLOP/s | of ceiling |");
+        System.out.println("|---|---|---|---|---|---|");
+        for (Row r : all) System.out.println(r.line());
+        if (args.length > 0) {
+            StringBuilder csv = new StringBuilder("op,shape,median_ms,gbs,tflops,of_ceiling\n");
+            for (Row r : all) csv.append(String.format("%s,\"%s\",%.5f,%.1f,%.2f,%s%n", r.op, r.shape, r.medianMs, r.gbs, r.tflops, r.ceiling));
+            AtomicFiles.writeString(Path.of(args[0]), csv.toString());
+        }
+    }
+
+    private float[] random(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian();
+        return v;
+    }
+
+    /** Median milliseconds of {@code runs} timed calls after 5 warm-up calls. */
+    private double time(Runnable op) {
+        for (int i = 0; i < 5; i++) op.run();
+        double[] ms = new double[runs];
+        try (CudaEvent a = new CudaEvent(); CudaEvent b = new CudaEvent()) {
+            for (int i = 0; i < runs; i++) {
+                a.record(be.stream());
+                op.run();
+                b.record(be.stream());
+                ms[i] = CudaEvent.elapsedMillis(a, b);
+            }
+        }
+        Arrays.sort(ms);
+        return ms[runs / 2];
+    }
+
+    private void memory(String op, String shape, long bytes, Runnable r) {
+        double ms = time(r), gbs = bytes / (ms * 1e-3) / 1e9;
+        rows.add(new Row(op, shape, ms, gbs, 0, String.format("%.0f%% of %.0f GB/s copy", 100 * gbs / COPY_CEILING_GBS, COPY_CEILING_GBS)));
+    }
+
+    private void compute(String op, String shape, double flops, boolean bf16, Runnable r) {
+        double ms = time(r), tf = flops / (ms * 1e-3) / 1e12, ceil = bf16 ? BF16_CEILING_TFLOPS : FP32_CEILING_TFLOPS;
+        rows.add(new Row(op, shape, ms, 0, tf, String.format("%.0f%% of %.0f TFLOP/s %s", 100 * tf / ceil, ceil, bf16 ? "bf16" : "fp32")));
+    }
+
+    private Tensor weight(DType dt, int m, int k, Arena arena) {
+        MemorySegment seg = arena.allocate((long) m * k * dt.byteSize(), 64);
+        for (long i = 0; i < (long) m * k; i++) {
+            float v = (float) (rnd.nextGaussian() * 0.02);
+            if (dt == DType.F32) seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, v);
+            else seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (Float.floatToRawIntBits(v) >>> 16));
+        }
+        return be.weight(dt, seg, m, k);
+    }
+
+    private void all(boolean bf16) {
+        int hidden = 3584, ffn = 18944;
+        String tag = bf16 ? " (bf16 weights)" : "";
+        try (Arena arena = Arena.ofShared(); Workspace ws = be.workspace()) {
+            Tensor wUp = weight(bf16 ? DType.BF16 : DType.F32, ffn, hidden, arena);
+            for (int n : new int[] {1, 256, 4096}) {
+                Tensor x = ws.f32(random(n * hidden), n, hidden), y = ws.f32(n, ffn);
+                compute("matmul" + tag, n + "x" + hidden + " . [" + ffn + "x" + hidden + "]^T", 2.0 * n * hidden * ffn, bf16,
+                        () -> be.matmul(x, wUp, null, y));
+            }
+            if (bf16) return;   // the other ops do not depend on the weight precision
+            int n = 4096;
+            Tensor x = ws.f32(random(n * hidden), n, hidden), o = ws.f32(n, hidden), w = ws.f32(random(hidden), hidden);
+            memory("rmsNorm", n + "x" + hidden, 2L * n * hidden * 4, () -> be.rmsNorm(x, w, 1e-6f, o));
+            memory("add", n + "x" + hidden, 3L * n * hidden * 4, () -> be.add(x, o, o));
+            Tensor g = ws.f32(random(n * ffn), n, ffn), u = ws.f32(random(n * ffn), n, ffn), gu = ws.f32(n, ffn);
+            memory("siluMul", n + "x" + ffn, 3L * n * ffn * 4, () -> be.siluMul(g, u, gu));
+            memory("gelu", n + "x" + ffn, 2L * n * ffn * 4, () -> be.gelu(g, gu));
+            memory("fill", n + "x" + ffn, (long) n * ffn * 4, () -> be.fill(gu, 0f));
+            int[] perm = new int[n];
+            for (int i = 0; i < n; i++) perm[i] = (int) ((i * 2654435761L) % n);
+            memory("gatherRows", n + "x" + hidden, 2L * n * hidden * 4, () -> be.gatherRows(x, perm, o));
+            memory("scatterRows", n + "x" + hidden, 2L * n * hidden * 4, () -> be.scatterRows(x, perm, o));
+            float[] scale = random(n);
+            memory("scatterAddScaled", n + "x" + hidden, 3L * n * hidden * 4, () -> be.scatterAddScaled(x, perm, scale, o));
+            Tensor table = weight(DType.F32, 8192, hidden, arena);
+            int[] ids = new int[n];
+            for (int i = 0; i < n; i++) ids[i] = rnd.nextInt(8192);
+            memory("embedding", n + " ids x " + hidden, 2L * n * hidden * 4, () -> be.embedding(table, ids, o));
+            int heads = 28, kvh = 4, hd = 128;
+            Tensor q = ws.f32(random(n * heads * hd), n, (long) heads * hd), cos = ws.f32(random(n * hd), n, hd), sin = ws.f32(random(n * hd), n, hd);
+            memory("rope", n + "x" + heads + "x" + hd, 2L * n * heads * hd * 4 + 2L * n * hd * 4, () -> be.rope(q, heads, cos, sin));
+            Tensor kc = ws.f32(random(n * kvh * hd), n, (long) kvh * hd), vc = ws.f32(random(n * kvh * hd), n, (long) kvh * hd);
+            Tensor q1 = q.rows(0, 1), o1 = ws.f32(1, (long) heads * hd);
+            memory("attentionCausal decode", "ctx " + n + ", 28 heads / 4 kv x 128", 2L * n * kvh * hd * 4, () -> be.attentionCausal(q1, kc, vc, o1, heads, kvh, n - 1));
+            int p = 512;
+            Tensor qp = q.rows(0, p), op = ws.f32(p, (long) heads * hd);
+            compute("attentionCausal prefill", p + " tokens, 28 heads / 4 kv x 128", 4.0 * heads * hd * p * (p + 1) / 2, false,
+                    () -> be.attentionCausal(qp, kc, vc, op, heads, kvh, 0));
+            WindowIndex win = WindowIndex.compute(1, 72, 72, 2, 4);          // 5184 patches, windows of 64
+            int np = 5184, vh = 16, vhd = 80;
+            Tensor vq = ws.f32(random(np * vh * vhd), np, (long) vh * vhd), vo = ws.f32(np, (long) vh * vhd);
+            compute("attentionSegments (simple)", np + " patches, 16 x 80, windows of 64", 4.0 * vh * vhd * np * 64, false,
+                    () -> be.attentionSegments(vq, vq, vq, vo, vh, win.cuWindows()));
+            Tensor logits = ws.f32(random(n * 4), n, 4);
+            int[] tid = new int[n * 2];
+            float[] tw = new float[n * 2];
+            memory("softmaxTopK (incl. download)", n + "x4, top-2", (long) n * 4 * 4 + (long) n * 2 * 8, () -> be.softmaxTopK(logits, 2, true, tid, tw));
+            Tensor vocab = ws.f32(random(152064), 1, 152064);
+            memory("argmax (incl. download)", "1x152064", 152064L * 4, () -> be.argmax(vocab));
+        }
+    }
+}
