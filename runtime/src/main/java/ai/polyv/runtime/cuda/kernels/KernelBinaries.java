@@ -15,13 +15,13 @@ import jcuda.driver.JCudaDriver;
  * Finds the compiled kernel files ({@code <name>.fatbin}, one per {@code kernels/src/main/cuda/<name>.cu})
  * and loads them as CUDA modules. Looked up, in order: the folder in system property
  * {@code polyv.cuda.dir} or environment variable {@code POLYV_CUDA_DIR}, then the classpath resources
- * {@code cuda/<name>.fatbin} and {@code <name>.fatbin} (the kernels jar). Adapt {@link #RESOURCE_DIRS}
- * to wherever the kernels build step puts them.
+ * {@code ai/polyv/kernels/<name>.fatbin} (where {@code kernels/build-kernels.sh} puts them in the kernels
+ * jar), {@code cuda/<name>.fatbin} and {@code <name>.fatbin}.
  */
 public final class KernelBinaries {
     /** The four PolyV kernel files. */
     public static final List<String> POLYV_KERNELS = List.of("moe_router", "token_permutation", "expert_ffn", "window_attention");
-    static final List<String> RESOURCE_DIRS = List.of("cuda/", "");
+    static final List<String> RESOURCE_DIRS = List.of("ai/polyv/kernels/", "cuda/", "");
 
     private KernelBinaries() {}
 
