@@ -125,14 +125,15 @@ public final class GenerateCommand implements Callable<Integer> {
         Backend be = BackendOption.create(backend, threads);
         long t0 = System.nanoTime();
         try (PolyV polyv = PolyV.load(model, be, tok)) {
-            err.printf(java.util.Locale.ROOT, "loaded %s in %.1f s (backend %s)%n", model, (System.nanoTime() - t0) / 1e9, be.name());
+            long loadNanos = System.nanoTime() - t0;
             GenerationResult r = polyv.generate(request, (id, text) -> {
                 out.print(text);
                 out.flush();
             });
-            out.println();
-            if (polyv.tokenizer().isEmpty()) out.println(java.util.Arrays.toString(r.ids()));
+            // without a tokenizer there is no text: the ids are the output
+            out.println(polyv.tokenizer().isEmpty() ? java.util.Arrays.toString(r.ids()) : "");
             int context = polyv.config().text().maxPositionEmbeddings();
+            err.printf(java.util.Locale.ROOT, "load: %s in %.1f s (backend %s)%n", model, loadNanos / 1e9, be.name());
             GenerationReport.timings(err, r, maxNewTokens, context);
             if (routingStats) {
                 GenerationReport.routing(err, r.routing(), polyv.config().moe() == null ? 0 : polyv.config().moe().topK());

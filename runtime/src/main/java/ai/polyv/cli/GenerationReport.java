@@ -1,7 +1,6 @@
 package ai.polyv.cli;
 
 import ai.polyv.runtime.generate.GenerationResult;
-import ai.polyv.runtime.generate.Generator;
 import ai.polyv.runtime.model.RoutingStats;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -50,7 +49,7 @@ final class GenerationReport {
         }
         int e = s.numExperts();
         out.printf(Locale.ROOT, "routing: share of the top-%d expert assignments per MoE layer (uniform = %.1f%%)%n", topK, 100.0 / e);
-        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-6s %-6s %7s", "layer", "tokens", "count"));
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-6s %-8s %7s", "layer", "modality", "tokens"));
         for (int i = 0; i < e; i++) head.append(String.format(Locale.ROOT, " %7s", "e" + i));
         out.println(head);
         for (int layer : s.moeLayers()) {
@@ -64,12 +63,8 @@ final class GenerationReport {
 
     private static void row(PrintStream out, String layer, String modality, long[] counts, int topK) {
         long sum = Arrays.stream(counts).sum();
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-6s %-6s %7d", layer, modality, sum / Math.max(1, topK)));
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-6s %-8s %7d", layer, modality, sum / Math.max(1, topK)));
         for (long c : counts) sb.append(String.format(Locale.ROOT, " %6.1f%%", sum == 0 ? 0.0 : 100.0 * c / sum));
         out.println(sb);
-    }
-
-    static boolean stoppedAtToken(GenerationResult r) {
-        return r.stopReason() == Generator.StopReason.STOP_TOKEN;
     }
 }
