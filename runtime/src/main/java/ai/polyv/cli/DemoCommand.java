@@ -104,7 +104,9 @@ public final class DemoCommand implements Callable<Integer> {
             GenerationReport.timings(out, r, maxNewTokens, c.text().maxPositionEmbeddings());
             GenerationReport.routing(out, r.routing(), c.moe().topK());
         }
-        out.printf(Locale.ROOT, "total: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        double cpu = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+        out.printf(Locale.ROOT, "total: %.1f s wall since start of the command, %.1f s CPU time of the process (JVM start and JIT included)%n",
+                (System.nanoTime() - t0) / 1e9, cpu);
         return 0;
     }
 }

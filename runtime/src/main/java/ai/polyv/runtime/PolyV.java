@@ -154,8 +154,7 @@ public final class PolyV implements AutoCloseable {
         Objects.requireNonNull(onToken, "onToken");
         long t0 = System.nanoTime();
         List<VisionInput> inputs = new ArrayList<>();
-        VisionPreprocessor pre = new VisionPreprocessor(request.pixels());
-        for (Visual v : request.visuals()) inputs.add(preprocess(v, pre, request.pixels()));
+        for (Visual v : request.visuals()) inputs.add(preprocess(v, request.pixels()));
         int[] promptIds = promptIds(request, inputs);
         long preprocess = System.nanoTime() - t0;
 
@@ -213,8 +212,9 @@ public final class PolyV implements AutoCloseable {
         return new StopTokens(ids);
     }
 
-    /** One visual as the vision encoder's input. */
-    public VisionInput preprocess(Visual v, VisionPreprocessor pre, VisionPreprocessor.Options pixels) {
+    /** One visual as the vision encoder's input (read, smart-resized within {@code pixels}, patchified; 3D PE for scenes). */
+    public VisionInput preprocess(Visual v, VisionPreprocessor.Options pixels) {
+        VisionPreprocessor pre = new VisionPreprocessor(pixels);
         return switch (v) {
             case Visual.ImageFile f -> pre.image(ImageFiles.read(f.file()));
             case Visual.Image i -> pre.image(i.frames());

@@ -27,11 +27,15 @@ class GenerateCommandTest {
     Path tmp;
 
     static void writePng(RgbFrames f, Path file) throws IOException {
+        write(f, file, "png");
+    }
+
+    static void write(RgbFrames f, Path file, String format) throws IOException {
         BufferedImage img = new BufferedImage(f.width(), f.height(), BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < f.height(); y++) {
             for (int x = 0; x < f.width(); x++) img.setRGB(x, y, (f.get(0, y, x, 0) << 16) | (f.get(0, y, x, 1) << 8) | f.get(0, y, x, 2));
         }
-        ImageIO.write(img, "png", file.toFile());
+        if (!ImageIO.write(img, format, file.toFile())) throw new IOException("no ImageIO writer for " + format);
     }
 
     @Test
@@ -73,7 +77,7 @@ class GenerateCommandTest {
     void videoFolder() throws IOException {
         // a 4-frame video folder of 56x56 frames on tiny-a: grid 2 x 4 x 4 -> 2 * 2 * 2 = 8 placeholders (video_token_id 2001)
         Path video = Files.createDirectories(tmp.resolve("video"));
-        for (int f = 0; f < 4; f++) writePng(DemoImage.create(56, 56), video.resolve(f + ".png"));
+        for (int f = 0; f < 4; f++) write(DemoImage.create(56, 56), video.resolve(f + ".jpg"), "jpg"); // JPEG frames
         int[] ids = {5, 1998, 2001, 2001, 2001, 2001, 2001, 2001, 2001, 2001, 1999, 7};
         CliRun r = CliRun.run("generate", "--model", TINY_A.toString(), "--prompt-ids", join(ids), "--video", video.toString(), "--fps", "2",
                 "--max-new-tokens", "2");
@@ -91,8 +95,7 @@ class GenerateCommandTest {
             BufferedImage depth = new BufferedImage(60, 60, BufferedImage.TYPE_USHORT_GRAY);
             for (int y = 0; y < 60; y++) for (int x = 0; x < 60; x++) depth.getRaster().setSample(x, y, 0, 2000);
             ImageIO.write(depth, "png", scene.resolve("depth/" + f + ".png").toFile());
-            writePng(DemoImage.create(60, 60), scene.resolve("color/" + f + ".png"));
-            Files.move(scene.resolve("color/" + f + ".png"), scene.resolve("color/" + f + ".jpg")); // ImageIO reads by content
+            write(DemoImage.create(60, 60), scene.resolve("color/" + f + ".jpg"), "jpg"); // JPEG input
             Files.writeString(scene.resolve("pose/" + f + ".txt"), "1 0 0 " + f + "\n0 1 0 0\n0 0 1 0\n0 0 0 1\n");
         }
         int[] ids = {5, 1998, 2001, 2001, 2001, 2001, 1999, 7};
