@@ -31,7 +31,7 @@ public final class DemoCommand implements Callable<Integer> {
     /** The synthetic picture's size: 18 x 24 patches, 9 x 12 = 108 merged image tokens. */
     public static final int IMAGE_HEIGHT = 252, IMAGE_WIDTH = 336;
 
-    @Option(names = "--prompt", defaultValue = DEFAULT_PROMPT, description = "question about the picture (default: ${DEFAULT-VALUE})")
+    @Option(names = "--prompt", defaultValue = DEFAULT_PROMPT, paramLabel = "TEXT", description = "question about the picture (default: ${DEFAULT-VALUE})")
     String prompt;
 
     @Option(names = "--max-new-tokens", defaultValue = "32", paramLabel = "N", description = "default: ${DEFAULT-VALUE}")
@@ -55,7 +55,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--cache", paramLabel = "DIR", description = "checkpoint folder (default: $POLYV_CACHE/demo-v<N> or ~/.cache/polyv/demo-v<N>)")
     Path cache;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
     String backend;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "CPU worker threads (default: all processors)")

@@ -53,10 +53,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--video", paramLabel = "DIR", description = "folder of frame images, in name order (repeatable)")
     List<Path> videos = new ArrayList<>();
 
-    @Option(names = "--fps", defaultValue = "2", description = "frames per second to sample videos at (default: ${DEFAULT-VALUE})")
+    @Option(names = "--fps", defaultValue = "2", paramLabel = "N", description = "frames per second to sample videos at (default: ${DEFAULT-VALUE})")
     double fps;
 
-    @Option(names = "--source-fps", description = "frame rate of the video folders (default: --fps, every frame is used)")
+    @Option(names = "--source-fps", paramLabel = "N", description = "frame rate of the video folders (default: --fps, every frame is used)")
     Double sourceFps;
 
     @Option(names = "--scene", paramLabel = "SCANNET_DIR", description = "ScanNet-layout scene folder (color/, depth/, intrinsic/, pose/), repeatable")
@@ -95,7 +95,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--routing-stats", description = "print each expert's share of tokens per MoE layer and modality")
     boolean routingStats;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
     String backend;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "CPU worker threads (default: all processors)")
