@@ -109,7 +109,13 @@ public final class DemoCheckpoint {
                     move(abs, stale);
                     deleteTree(stale);
                 }
-                move(tmp, abs);
+                try {
+                    move(tmp, abs);
+                } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
+                    if (problem(abs) != null) throw raced; // a concurrent writer left something invalid
+                    deleteTree(tmp);
+                    return new Prepared(abs, Origin.CACHED, null, System.nanoTime() - t0, size(abs.resolve(Checkpoint.SINGLE_NAME)));
+                }
                 fsync(abs.getParent());
             } catch (IOException | RuntimeException e) {
                 deleteTree(tmp);

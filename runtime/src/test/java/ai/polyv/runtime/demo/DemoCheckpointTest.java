@@ -76,6 +76,21 @@ class DemoCheckpointTest {
     }
 
     @Test
+    void twoProcessesCreatingAtOnceEndWithOneValidFolder() throws Exception {
+        Path dir = tmp.resolve("race").resolve("demo-v" + DemoWeights.VERSION);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+            var a = pool.submit(() -> DemoCheckpoint.prepare(dir, null));
+            var b = pool.submit(() -> DemoCheckpoint.prepare(dir, null));
+            List<DemoCheckpoint.Origin> origins = List.of(a.get().origin(), b.get().origin());
+            assertTrue(origins.contains(DemoCheckpoint.Origin.CREATED), origins.toString());
+        }
+        assertNull(DemoCheckpoint.problem(dir));
+        try (Stream<Path> s = Files.list(dir.getParent())) {
+            assertEquals(List.of(dir.getFileName().toString()), s.map(p -> p.getFileName().toString()).toList(), "no temp folder left");
+        }
+    }
+
+    @Test
     void problemsAreNamed() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("d"));
         assertEquals("no " + DemoCheckpoint.MARKER, DemoCheckpoint.problem(dir));
