@@ -136,6 +136,6 @@ final class Gemm {
     }
 
     private static void add(MemorySegment out, long idx, FloatVector acc) {
-        ScalarKernels.set(out, idx, ScalarKernels.get(out, idx) + acc.reduceLanes(VectorOperators.ADD));
+        ScalarKernels.set(out, idx, ScalarKernels.get(out, idx) + VectorOps.sumLanes(acc));
     }
 }
