@@ -131,7 +131,7 @@ public final class MoeBench {
                 }
                 Tensor x = xAll.rows(0, tokens);
                 int minRuns = predicted * 4 <= maxSeconds ? 3 : 1;
-                Timing.Plan plan = new Timing.Plan(1, minRuns, 15, maxSeconds / 2);
+                Timing.Plan plan = new Timing.Plan(1, Math.min(2.0, maxSeconds / 10), minRuns, 15, maxSeconds / 2);
                 log.printf("moe: tokens=%d (predicted %.2f s per run) ...%n", tokens, predicted);
                 Point p = measure(be, ws, c, shape, x, experts, router, plan);
                 points.add(p);
@@ -151,13 +151,13 @@ public final class MoeBench {
                                  Timing.Plan plan) {
         int n = x.rows(), h = s.hidden();
         Tensor out = outer.f32(n, h);                               // [tokens, hidden]
-        int total = plan.warmup() + plan.maxRuns();
         double[][] ms = new double[STAGES.size()][plan.maxRuns()];
         int done = 0;
         double spent = 0;
         int[] counts = new int[s.experts()];
-        for (int run = 0; run < total; run++) {
-            boolean timed = run >= plan.warmup();
+        long warmStart = System.nanoTime();
+        for (int run = 0; done < plan.maxRuns(); run++) {
+            boolean timed = run >= plan.warmup() && (System.nanoTime() - warmStart) / 1e9 >= plan.warmupSeconds();
             if (timed && done >= plan.minRuns() && spent >= plan.maxSeconds()) break;
             try (Workspace ws = be.workspace()) {
                 long t0 = System.nanoTime();

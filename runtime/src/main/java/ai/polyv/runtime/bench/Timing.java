@@ -39,21 +39,22 @@ public final class Timing {
     /**
      * How much to run.
      *
-     * @param warmup     untimed runs first
-     * @param minRuns    timed runs always done
-     * @param maxRuns    timed runs at most
-     * @param maxSeconds stop adding runs (beyond {@code minRuns}) once this much timed time is spent
+     * @param warmup        untimed runs first (at least)
+     * @param warmupSeconds keep warming up until this much time is spent (so the JIT has compiled the op)
+     * @param minRuns       timed runs always done
+     * @param maxRuns       timed runs at most
+     * @param maxSeconds    stop adding runs (beyond {@code minRuns}) once this much timed time is spent
      */
-    public record Plan(int warmup, int minRuns, int maxRuns, double maxSeconds) {
+    public record Plan(int warmup, double warmupSeconds, int minRuns, int maxRuns, double maxSeconds) {
         public Plan {
-            if (warmup < 0 || minRuns < 1 || maxRuns < minRuns || !(maxSeconds >= 0)) {
-                throw new IllegalArgumentException("timing plan: need warmup >= 0, 1 <= minRuns <= maxRuns, maxSeconds >= 0; got "
-                        + warmup + ", " + minRuns + ", " + maxRuns + ", " + maxSeconds);
+            if (warmup < 0 || !(warmupSeconds >= 0) || minRuns < 1 || maxRuns < minRuns || !(maxSeconds >= 0)) {
+                throw new IllegalArgumentException("timing plan: need warmup >= 0, warmupSeconds >= 0, 1 <= minRuns <= maxRuns, "
+                        + "maxSeconds >= 0; got " + warmup + ", " + warmupSeconds + ", " + minRuns + ", " + maxRuns + ", " + maxSeconds);
             }
         }
 
         public static Plan standard(boolean quick) {
-            return quick ? new Plan(2, 3, 15, 0.3) : new Plan(5, 11, 101, 2.0);
+            return quick ? new Plan(3, 0.3, 5, 25, 0.3) : new Plan(5, 1.0, 11, 201, 2.0);
         }
     }
 
@@ -70,7 +71,8 @@ public final class Timing {
     /** Runs {@code body(i)} per the plan ({@code i} counts all runs, warm-up included) and returns the stats. */
     public static Stats run(Plan plan, IntConsumer body) {
         int i = 0;
-        for (; i < plan.warmup(); i++) body.accept(i);
+        long warmStart = System.nanoTime();
+        while (i < plan.warmup() || (System.nanoTime() - warmStart) / 1e9 < plan.warmupSeconds()) body.accept(i++);
         double[] ms = new double[plan.maxRuns()];
         int done = 0;
         double spent = 0;
