@@ -121,21 +121,26 @@ final class Gemm {
         }
         int rows = Math.min(MR, n - i0), cols = Math.min(NR, jn - c0);
         long o = (long) i0 * m + j0 + c0;
-        addRow(out, o, cols, a00, a01, a02, a03);
-        if (rows > 1) addRow(out, o + m, cols, a10, a11, a12, a13);
-        if (rows > 2) addRow(out, o + 2L * m, cols, a20, a21, a22, a23);
-        if (rows > 3) addRow(out, o + 3L * m, cols, a30, a31, a32, a33);
+        // reduce here, in this method: vectors passed on to a call that is not inlined would be boxed, and C2
+        // then boxes the accumulators inside the k loop as well (every iteration allocates)
+        addRow(out, o, cols, a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD),
+                a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD));
+        if (rows > 1) addRow(out, o + m, cols, a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
+                a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD));
+        if (rows > 2) addRow(out, o + 2L * m, cols, a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD),
+                a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD));
+        if (rows > 3) addRow(out, o + 3L * m, cols, a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD),
+                a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD));
     }
 
-    private static void addRow(MemorySegment out, long o, int cols, FloatVector c0, FloatVector c1, FloatVector c2,
-                               FloatVector c3) {
+    private static void addRow(MemorySegment out, long o, int cols, float c0, float c1, float c2, float c3) {
         add(out, o, c0);
         if (cols > 1) add(out, o + 1, c1);
         if (cols > 2) add(out, o + 2, c2);
         if (cols > 3) add(out, o + 3, c3);
     }
 
-    private static void add(MemorySegment out, long idx, FloatVector acc) {
-        ScalarKernels.set(out, idx, ScalarKernels.get(out, idx) + acc.reduceLanes(VectorOperators.ADD));
+    private static void add(MemorySegment out, long idx, float sum) {
+        ScalarKernels.set(out, idx, ScalarKernels.get(out, idx) + sum);
     }
 }
