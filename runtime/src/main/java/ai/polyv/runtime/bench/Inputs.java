@@ -55,6 +55,27 @@ public final class Inputs {
         return random(DType.F32, 1f, shape);
     }
 
+    /** A tensor of {@code dtype} with every element {@code value} (BF16/F16 rounded). */
+    public Tensor filled(DType dtype, float value, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        MemorySegment seg = arena.allocate(n * dtype.byteSize(), 64);
+        switch (dtype) {
+            case F32 -> {
+                for (long i = 0; i < n; i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, value);
+            }
+            case BF16 -> {
+                short bits = (short) ((Float.floatToRawIntBits(value) + 0x8000) >>> 16);   // round half up (exact for 0 and 1)
+                for (long i = 0; i < n; i++) seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, bits);
+            }
+            case F16 -> {
+                short bits = Float.floatToFloat16(value);
+                for (long i = 0; i < n; i++) seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, bits);
+            }
+        }
+        return new Tensor(dtype, seg, shape);
+    }
+
     /** An F32 tensor of zeros. */
     public Tensor zeros(long... shape) {
         long n = 1;

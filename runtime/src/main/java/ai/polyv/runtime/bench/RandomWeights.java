@@ -28,11 +28,8 @@ public final class RandomWeights implements WeightSource, AutoCloseable {
         for (DemoWeights.TensorSpec t : DemoWeights.tensors(config)) {
             var tensor = switch (t.init()) {
                 case NORMAL -> in.random(dtype, halfWidth, t.shape());
-                case ZEROS, ONES -> {
-                    var z = in.random(dtype, 0f, t.shape());
-                    if (t.init() == DemoWeights.Init.ONES) for (long i = 0; i < z.numel(); i++) z.setFloat(i, 1f);
-                    yield z;
-                }
+                case ZEROS -> in.filled(dtype, 0f, t.shape());
+                case ONES -> in.filled(dtype, 1f, t.shape());
             };
             tensors.put(t.name(), new Raw(t.name(), dtype, t.shape(), tensor.data()));
         }

@@ -119,6 +119,8 @@ class BenchPlumbingTest {
             for (int i = 0; i < b.length; i++) {
                 assertEquals(Float.intBitsToFloat(Float.floatToRawIntBits(x[i]) & 0xFFFF0000), b[i]);   // truncated to bf16
             }
+            assertArrayEquals(new float[] {1f, 1f, 1f}, new Inputs(a, 1).filled(DType.BF16, 1f, 3).toFloatArray());
+            assertArrayEquals(new float[] {-2.5f, -2.5f}, new Inputs(a, 1).filled(DType.F32, -2.5f, 2).toFloatArray());
             int[] ids = new Inputs(a, 3).ids(10_000, 7);
             for (int id : ids) assertTrue(id >= 0 && id < 7);
         }
@@ -159,6 +161,19 @@ class BenchPlumbingTest {
         int[] p = DecodeBench.prompt(500, 1988);
         for (int id : p) assertTrue(id >= 0 && id < 1988);
         assertEquals(2, DecodeBench.argmax(new float[] {0, 1, 5, 9}, 3));
+    }
+
+    @Test
+    void randomWeightsHoldEveryTensorOfTheConfigWithNormsOne() {
+        var config = RandomWeights.midConfig();
+        try (RandomWeights w = new RandomWeights(config, DType.BF16, 5)) {
+            assertEquals(ai.polyv.runtime.demo.DemoWeights.tensors(config).size(), w.byteSizes().size());
+            var norm = w.get("model.norm.weight");
+            assertEquals(DType.BF16, norm.dtype());
+            assertEquals(1f, new ai.polyv.runtime.tensor.Tensor(norm.dtype(), norm.data(), norm.shape()).getFloat(1023));
+            assertEquals(32768L * 1024 * 2, w.byteSizes().get("model.embed_tokens.weight"));
+            assertThrows(IllegalArgumentException.class, () -> w.get("nope"));
+        }
     }
 
     @Test
