@@ -8,6 +8,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API building blocks shared by the fast kernels: species, loads of each weight format, erf. */
@@ -21,16 +22,25 @@ final class VectorOps {
     static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
+    /** Lane rotations by 8, 4, 2, 1 (mod L) for {@link #sumLanes}: constants, so C2 emits one permute each. */
+    private static final VectorShuffle<Float> ROT8 = VectorShuffle.fromOp(FS, i -> (i + 8) & (L - 1));
+    private static final VectorShuffle<Float> ROT4 = VectorShuffle.fromOp(FS, i -> (i + 4) & (L - 1));
+    private static final VectorShuffle<Float> ROT2 = VectorShuffle.fromOp(FS, i -> (i + 2) & (L - 1));
+    private static final VectorShuffle<Float> ROT1 = VectorShuffle.fromOp(FS, i -> (i + 1) & (L - 1));
+
     /**
-     * The sum of a vector's lanes, added in lane order 0..n-1. {@code reduceLanes(ADD)} leaves the order
+     * The sum of a vector's lanes in a fixed order: a butterfly of lanewise adds over lane rotations,
+     * each of which is exact IEEE arithmetic per lane. {@code reduceLanes(ADD)} leaves the order
      * unspecified and it differs between interpreted and compiled code, so the same input could give
      * results one ulp apart within one JVM; a fixed order makes every kernel bitwise reproducible, which
      * training resume (same losses bit for bit) relies on.
      */
     static float sumLanes(FloatVector v) {
-        float s = v.lane(0);
-        for (int i = 1; i < v.length(); i++) s += v.lane(i);
-        return s;
+        if (L >= 16) v = v.add(v.rearrange(ROT8));
+        if (L >= 8) v = v.add(v.rearrange(ROT4));
+        if (L >= 4) v = v.add(v.rearrange(ROT2));
+        if (L >= 2) v = v.add(v.rearrange(ROT1));
+        return v.lane(0);
     }
 
     private static final float EXP_HI = 88f, EXP_LO = -87.33654f;   // clamp: 2^n stays a normal float

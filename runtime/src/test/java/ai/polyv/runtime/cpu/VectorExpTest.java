@@ -41,14 +41,19 @@ class VectorExpTest {
     }
 
     @Test
-    void sumLanesAddsInLaneOrder() {
+    void sumLanesIsAFixedButterfly() {
         float[] v = new float[VectorOps.L];
-        v[0] = 1e8f;
-        for (int i = 1; i < v.length; i++) v[i] = 1f;  // each +1 is lost against 1e8 when added in order
-        assertEquals(1e8f, VectorOps.sumLanes(FloatVector.fromArray(VectorOps.FS, v, 0)));
-        for (int i = 0; i < v.length; i++) v[i] = i + 0.5f;
-        float want = 0;
-        for (float f : v) want += f;
-        assertEquals(want, VectorOps.sumLanes(FloatVector.fromArray(VectorOps.FS, v, 0)));
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (int it = 0; it < 1000; it++) {
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(8)));
+            // the same butterfly in scalar code: step h adds lane (i + h) mod L to lane i
+            float[] t = v.clone();
+            for (int h = t.length / 2; h >= 1; h /= 2) {
+                float[] n = new float[t.length];
+                for (int i = 0; i < t.length; i++) n[i] = t[i] + t[(i + h) % t.length];
+                t = n;
+            }
+            assertEquals(t[0], VectorOps.sumLanes(FloatVector.fromArray(VectorOps.FS, v, 0)));
+        }
     }
 }
