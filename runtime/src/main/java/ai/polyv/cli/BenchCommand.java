@@ -17,12 +17,13 @@ import picocli.CommandLine.Option;
  * ({@link ai.polyv.runtime.bench.Ceilings}). The JMH microbenchmarks are {@code ./polyv jmh}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks against measured ceilings: ops (CPU ops), moe (MoE layer stage by stage), decode (tokens/s), "
+        description = "Benchmarks against measured ceilings: ops (CPU ops), moe (MoE layer stage by stage), decode (tokens/s), train (one training step), "
                 + "tokenizer (polyv vs HF tokenizers), kernels and e2e (CUDA). Prints a table; --json FILE writes JSON.",
         subcommands = {
                 BenchCommand.Ops.class,
                 BenchMoeCommand.class,
                 BenchDecodeCommand.class,
+                BenchTrainCommand.class,
                 BenchCommand.Kernels.class,
                 BenchCommand.E2e.class,
                 TokenizerBenchCommand.class,

@@ -18,6 +18,9 @@ class BenchCliTest {
         assertEquals(2, Main.run("bench", "decode", "--config", "mid", "--model", "/tmp"));
         assertEquals(2, Main.run("bench", "decode", "--tokens", "0"));
         assertEquals(2, Main.run("bench", "ops", "--bogus"));
+        assertEquals(2, Main.run("bench", "train", "--tokens", "1"));
+        assertEquals(2, Main.run("bench", "train", "--config", "huge"));
+        assertEquals(2, Main.run("bench", "train", "--stage", "3"));
     }
 
     @Test
