@@ -212,6 +212,11 @@ public final class Tokenizer {
         return tokenBytes[id];
     }
 
+    /** Whether {@code id} is a token of this tokenizer (a model's vocabulary may be larger, padded). */
+    public boolean hasId(int id) {
+        return id >= 0 && id < tokenBytes.length && tokenBytes[id] != null;
+    }
+
     /** Whether {@code id} is an added token marked {@code special}. */
     public boolean isSpecial(int id) {
         bytesOf(id);

@@ -30,11 +30,12 @@ public final class Generator {
      * @param stopReason   why it ended
      * @param promptTokens prompt length
      * @param prefillNanos wall time of the prefill (vision encoding included)
+     * @param visionNanos  part of the prefill spent in the vision encoder
      * @param decodeNanos  wall time of the decode steps
      * @param decodeSteps  number of decode steps run
      * @param routing      tokens per expert per MoE layer and modality (prompt and generated tokens)
      */
-    public record Result(int[] tokens, StopReason stopReason, int promptTokens, long prefillNanos, long decodeNanos,
+    public record Result(int[] tokens, StopReason stopReason, int promptTokens, long prefillNanos, long visionNanos, long decodeNanos,
                          int decodeSteps, RoutingStats routing) {
         public double prefillMillis() {
             return prefillNanos / 1e6;
@@ -105,7 +106,8 @@ public final class Generator {
                 decode += System.nanoTime() - t1;
                 steps++;
             }
-            return new Result(Arrays.copyOf(out, n), reason, promptIds.length, prefill, decode, steps, session.routingStats());
+            return new Result(Arrays.copyOf(out, n), reason, promptIds.length, prefill, session.visionNanos(), decode, steps,
+                    session.routingStats());
         }
     }
 }

@@ -22,6 +22,7 @@ public final class Session implements AutoCloseable {
     private int length;
     private long nextPos;
     private boolean prefilled;
+    private long visionNanos;
 
     Session(PolyVModel model, int maxTokens) {
         this.model = model;
@@ -78,7 +79,9 @@ public final class Session implements AutoCloseable {
                 VisionInput in = inputs.get(s);
                 int m = model.vision().mergedTokens(in);
                 Tensor rows = ws.f32(m, hidden);
+                long tv = System.nanoTime();
                 model.vision().encode(in, ws, rows, trace);
+                visionNanos += System.nanoTime() - tv;
                 int[] at = new int[m];
                 for (int j = 0; j < m; j++) at[j] = mp.segments()[s] + j;
                 be.scatterRows(rows, at, x);
@@ -116,6 +119,11 @@ public final class Session implements AutoCloseable {
 
     public int maxTokens() {
         return maxTokens;
+    }
+
+    /** Wall time the prefill spent in the vision encoder (0 before the prefill or without vision inputs). */
+    public long visionNanos() {
+        return visionNanos;
     }
 
     public RoutingStats routingStats() {

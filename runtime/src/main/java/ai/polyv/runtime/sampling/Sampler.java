@@ -70,7 +70,11 @@ public sealed interface Sampler permits Sampler.Greedy, Sampler.Stochastic {
                 keys[i] = ((long) ordered << 32) | i;
             }
             int keep = options.topK() > 0 ? Math.min(options.topK(), n) : n;
-            Arrays.sort(keys);
+            if (keep <= n / 8) {
+                keys = smallest(keys, keep); // the same first `keep` keys as a full sort (keys are unique)
+            } else {
+                Arrays.sort(keys);
+            }
             int[] ids = new int[keep];
             double[] p = new double[keep];
             double max = logits[(int) keys[0]] / t;
@@ -99,6 +103,40 @@ public sealed interface Sampler permits Sampler.Greedy, Sampler.Stochastic {
                 if (acc > u) return ids[r];
             }
             return ids[kept - 1];
+        }
+
+        /** The {@code k} smallest of distinct {@code keys}, ascending: a bounded max-heap, O(n log k). */
+        static long[] smallest(long[] keys, int k) {
+            long[] heap = new long[k];
+            int size = 0;
+            for (long key : keys) {
+                if (size < k) {
+                    int i = size++;
+                    heap[i] = key;
+                    while (i > 0 && heap[(i - 1) / 2] < heap[i]) { // sift up
+                        int parent = (i - 1) / 2;
+                        long tmp = heap[parent];
+                        heap[parent] = heap[i];
+                        heap[i] = tmp;
+                        i = parent;
+                    }
+                } else if (key < heap[0]) {
+                    heap[0] = key;
+                    int i = 0;
+                    while (true) { // sift down
+                        int l = 2 * i + 1, r = l + 1, big = i;
+                        if (l < k && heap[l] > heap[big]) big = l;
+                        if (r < k && heap[r] > heap[big]) big = r;
+                        if (big == i) break;
+                        long tmp = heap[big];
+                        heap[big] = heap[i];
+                        heap[i] = tmp;
+                        i = big;
+                    }
+                }
+            }
+            Arrays.sort(heap, 0, size);
+            return heap;
         }
     }
 }

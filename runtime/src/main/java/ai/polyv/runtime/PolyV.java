@@ -1,0 +1,248 @@
+package ai.polyv.runtime;
+
+import ai.polyv.loader.config.PolyVConfig;
+import ai.polyv.loader.config.Position3dConfig;
+import ai.polyv.runtime.backend.Backend;
+import ai.polyv.runtime.generate.GenerationRequest;
+import ai.polyv.runtime.generate.GenerationResult;
+import ai.polyv.runtime.generate.Generator;
+import ai.polyv.runtime.generate.TokenConsumer;
+import ai.polyv.runtime.generate.Visual;
+import ai.polyv.runtime.model.PolyVModel;
+import ai.polyv.runtime.model.VisionInput;
+import ai.polyv.runtime.preprocess.ImageFiles;
+import ai.polyv.runtime.preprocess.VideoFrames;
+import ai.polyv.runtime.preprocess.VisionPreprocessor;
+import ai.polyv.runtime.sampling.StopTokens;
+import ai.polyv.runtime.scene.MultiViewScene;
+import ai.polyv.runtime.scene.ScanNetScene;
+import ai.polyv.tokenizer.StreamingDecoder;
+import ai.polyv.tokenizer.Tokenizer;
+import ai.polyv.tokenizer.prompt.ChatPrompt;
+import ai.polyv.tokenizer.prompt.ChatTokens;
+import ai.polyv.tokenizer.prompt.PromptEncoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * PolyV for embedding: a loaded model, its backend and its tokenizer, and one call that runs a request
+ * through the whole pipeline (read and preprocess visuals, chat template, vision encoder, decoder with
+ * MoE, sampling) while streaming tokens.
+ *
+ * <pre>{@code
+ * try (var model = PolyV.load(Path.of("ckpt"), Backend.cpu())) {
+ *     var request = GenerationRequest.builder("Describe this image.").image(Path.of("cat.jpg")).maxNewTokens(64).build();
+ *     GenerationResult r = model.generate(request, (id, text) -> System.out.print(text));
+ * }
+ * }</pre>
+ *
+ * The facade owns the backend it is given and closes it (with the model) in {@link #close()}, also when
+ * loading fails. Not thread-safe: one generation at a time per instance.
+ */
+public final class PolyV implements AutoCloseable {
+
+    /** The tokenizer file looked for beside the checkpoint. */
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+
+    private final Path dir;
+    private final Backend backend;
+    private final PolyVModel model;
+    private final Tokenizer tokenizer; // null: raw prompt ids only
+    private final PromptEncoder encoder; // null without tokenizer
+
+    private PolyV(Path dir, Backend backend, PolyVModel model, Tokenizer tokenizer) {
+        this.dir = dir;
+        this.backend = backend;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.encoder = tokenizer == null ? null : new PromptEncoder(tokenizer, chatTokens(model.config(), tokenizer),
+                model.config().vision().spatialMergeSize());
+    }
+
+    /**
+     * Loads {@code config.json} and the safetensors of {@code checkpointDir}, and {@code tokenizer.json}
+     * beside them when present (without one, only {@link GenerationRequest.Ids} prompts work).
+     */
+    public static PolyV load(Path checkpointDir, Backend backend) {
+        Path tok = checkpointDir.resolve(TOKENIZER_FILE);
+        return load(checkpointDir, backend, Files.isRegularFile(tok) ? tok : null);
+    }
+
+    /**
+     * Loads a checkpoint and the given tokenizer.json ({@code null}: none).
+     *
+     * @throws IllegalArgumentException naming the file, tensor or token that is missing or does not fit
+     */
+    public static PolyV load(Path checkpointDir, Backend backend, Path tokenizerJson) {
+        Objects.requireNonNull(backend, "backend");
+        PolyVModel model = null;
+        try {
+            if (!Files.isDirectory(checkpointDir)) throw new IllegalArgumentException("model folder " + checkpointDir + " does not exist");
+            Tokenizer tok = null;
+            if (tokenizerJson != null) {
+                if (!Files.isRegularFile(tokenizerJson)) throw new IllegalArgumentException("tokenizer file " + tokenizerJson + " does not exist");
+                tok = Tokenizer.load(tokenizerJson);
+            }
+            model = PolyVModel.load(checkpointDir, backend);
+            if (tok != null) checkTokenizer(model.config(), tok);
+            return new PolyV(checkpointDir, backend, model, tok);
+        } catch (RuntimeException e) {
+            if (model != null) model.close();
+            backend.close();
+            throw e;
+        }
+    }
+
+    /** The tokenizer must fit the model: no id beyond the vocabulary, the same vision token ids. */
+    private static void checkTokenizer(PolyVConfig c, Tokenizer tok) {
+        int vocab = c.text().vocabSize();
+        if (tok.vocabSize() > vocab) {
+            throw new IllegalArgumentException("tokenizer " + tok.source() + " has " + tok.vocabSize() + " ids but the model's vocab_size is "
+                    + vocab + ": it belongs to another model");
+        }
+        chatTokens(c, tok);
+        String[][] named = {{"<|image_pad|>", "image_token_id"}, {"<|video_pad|>", "video_token_id"},
+                {"<|vision_start|>", "vision_start_token_id"}, {"<|vision_end|>", "vision_end_token_id"}};
+        int[] ids = {c.tokens().imageTokenId(), c.tokens().videoTokenId(), c.tokens().visionStartTokenId(), c.tokens().visionEndTokenId()};
+        for (int i = 0; i < named.length; i++) {
+            int t = tok.tokenId(named[i][0]);
+            if (t != ids[i]) {
+                throw new IllegalArgumentException("tokenizer " + tok.source() + " has " + named[i][0] + " = " + t + " but config.json "
+                        + named[i][1] + " is " + ids[i]);
+            }
+        }
+    }
+
+    private static ChatTokens chatTokens(PolyVConfig c, Tokenizer tok) {
+        var t = c.tokens();
+        int synergy = c.synergy() == null ? ChatTokens.NONE : c.synergy().tokenId();
+        return ChatTokens.of(tok).withModelIds(t.visionStartTokenId(), t.visionEndTokenId(), t.imageTokenId(), t.videoTokenId(), synergy);
+    }
+
+    public PolyVModel model() {
+        return model;
+    }
+
+    public PolyVConfig config() {
+        return model.config();
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public Optional<Tokenizer> tokenizer() {
+        return Optional.ofNullable(tokenizer);
+    }
+
+    /** Generates without streaming. */
+    public GenerationResult generate(GenerationRequest request) {
+        return generate(request, TokenConsumer.NONE);
+    }
+
+    /**
+     * Runs one request: visuals are read and preprocessed, the prompt is built (chat template or raw
+     * ids), then the model prefills and decodes; {@code onToken} gets every generated id and its text
+     * piece as soon as it is chosen.
+     */
+    public GenerationResult generate(GenerationRequest request, TokenConsumer onToken) {
+        Objects.requireNonNull(onToken, "onToken");
+        long t0 = System.nanoTime();
+        List<VisionInput> inputs = new ArrayList<>();
+        for (Visual v : request.visuals()) inputs.add(preprocess(v, request.pixels()));
+        int[] promptIds = promptIds(request, inputs);
+        long preprocess = System.nanoTime() - t0;
+
+        StreamingDecoder stream = tokenizer == null ? null : tokenizer.streamingDecoder(request.skipSpecialTokens());
+        StringBuilder text = new StringBuilder();
+        Generator.Result r = new Generator(model).generate(promptIds, inputs, request.maxNewTokens(), request.sampling(),
+                stopTokens(request), id -> {
+                    String piece = stream != null && tokenizer.hasId(id) ? stream.push(id) : "";
+                    text.append(piece);
+                    onToken.accept(id, piece);
+                });
+        if (stream != null) {
+            String tail = stream.flush();
+            if (!tail.isEmpty()) {
+                text.append(tail);
+                onToken.accept(TokenConsumer.END, tail);
+            }
+        }
+        var timings = new GenerationResult.Timings(preprocess, r.prefillNanos(), r.visionNanos(), r.decodeNanos(), r.promptTokens(), r.decodeSteps());
+        return new GenerationResult(text.toString(), r.tokens(), promptIds, inputs.stream().map(VisionInput::grid).toList(),
+                r.stopReason(), timings, r.routing());
+    }
+
+    /** The ids a request prefills, given its preprocessed visual inputs. */
+    public int[] promptIds(GenerationRequest request, List<VisionInput> inputs) {
+        return switch (request.prompt()) {
+            case GenerationRequest.Ids ids -> ids.ids();
+            case GenerationRequest.Chat chat -> {
+                if (encoder == null) {
+                    throw new IllegalArgumentException("model " + dir + " has no tokenizer (no " + TOKENIZER_FILE
+                            + " beside the checkpoint): give a tokenizer.json, or prompt ids");
+                }
+                List<ChatPrompt.Part> parts = new ArrayList<>();
+                for (VisionInput in : inputs) {
+                    var g = in.grid();
+                    parts.add(in.kind() == VisionInput.Kind.IMAGE ? new ChatPrompt.Image(g.t(), g.h(), g.w()) : new ChatPrompt.Video(g.t(), g.h(), g.w()));
+                }
+                if (request.synergyTokens() > 0) parts.add(new ChatPrompt.Synergy(request.synergyTokens()));
+                parts.add(new ChatPrompt.Text(chat.text()));
+                ChatPrompt.Builder b = ChatPrompt.builder();
+                if (chat.system() != null) b.system(chat.system());
+                yield encoder.encode(b.user(parts).build());
+            }
+        };
+    }
+
+    private StopTokens stopTokens(GenerationRequest request) {
+        TreeSet<Integer> ids = new TreeSet<>(request.stopTokens());
+        if (request.defaultStopTokens()) {
+            ids.addAll(model.config().tokens().eosTokenIds());
+            if (tokenizer != null) {
+                for (String s : new String[] {"<|im_end|>", "<|endoftext|>"}) if (tokenizer.hasToken(s)) ids.add(tokenizer.tokenId(s));
+            }
+        }
+        return new StopTokens(ids);
+    }
+
+    /** One visual as the vision encoder's input (read, smart-resized within {@code pixels}, patchified; 3D PE for scenes). */
+    public VisionInput preprocess(Visual v, VisionPreprocessor.Options pixels) {
+        VisionPreprocessor pre = new VisionPreprocessor(pixels);
+        return switch (v) {
+            case Visual.ImageFile f -> pre.image(ImageFiles.read(f.file()));
+            case Visual.Image i -> pre.image(i.frames());
+            case Visual.VideoDirectory d -> {
+                VideoFrames vf = VideoFrames.readDirectory(d.dir(), d.fps(), d.sourceFps());
+                yield pre.video(vf.frames(), vf.secondsPerGrid());
+            }
+            case Visual.Video vv -> pre.video(vv.frames(), VisionPreprocessor.TEMPORAL_PATCH / vv.fps());
+            case Visual.SceneDirectory s -> scene(ScanNetScene.load(s.dir(), s.views(), pixels.minPixels(), pixels.maxPixels()), s.dir().toString());
+            case Visual.Scene s -> scene(s.scene(), "the scene");
+            case Visual.Preprocessed p -> p.input();
+        };
+    }
+
+    private VisionInput scene(MultiViewScene scene, String what) {
+        Position3dConfig p3 = model.config().position3d();
+        if (p3 == null) {
+            throw new IllegalArgumentException(what + " needs 3D positional encoding but the model's config.json has no position_3d");
+        }
+        return scene.toVisionInput(model.config().text().hiddenSize(), p3.base(), p3.mergePixels());
+    }
+
+    @Override
+    public void close() {
+        try {
+            model.close();
+        } finally {
+            backend.close();
+        }
+    }
+}
