@@ -30,12 +30,16 @@ public interface Backend extends AutoCloseable {
         return ai.polyv.runtime.cuda.CudaBackend.open();
     }
 
-    /** A backend by name: {@code cpu} or {@code cuda}. */
+    /**
+     * A backend by name: {@code cpu}, {@code cuda} (fp32, golden tolerance) or {@code cuda-bf16} (bf16
+     * weights and GEMM inputs, the fused PolyV kernels; see {@code CudaBackend}).
+     */
     static Backend named(String name) {
         return switch (name) {
             case "cpu" -> cpu();
             case "cuda" -> cuda();
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (expected cpu or cuda)");
+            case "cuda-bf16" -> ai.polyv.runtime.cuda.CudaBackend.open(ai.polyv.runtime.cuda.CudaBackend.Precision.BF16);
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (expected cpu, cuda or cuda-bf16)");
         };
     }
 

@@ -260,13 +260,26 @@ public final class CudaBackend implements Backend {
 
     /**
      * Uploads a weight once. In {@link Precision#F32} a BF16/F16 tensor is widened to F32 on the device
-     * (the returned tensor is F32); otherwise the stored dtype is kept. Freed when the backend closes.
+     * (the returned tensor is F32). In {@link Precision#BF16} an F32 matrix (rank 2: every GEMM weight,
+     * the router, the embedding table) is rounded to BF16 on the device, as PyTorch's
+     * {@code model.to(bfloat16)} that the golden bf16 rule was measured with, so that an fp32 checkpoint
+     * runs the bf16 kernels too; vectors (norms, biases) and BF16/F16 tensors keep their dtype. Freed
+     * when the backend closes.
      */
     @Override
     public Tensor weight(DType dtype, MemorySegment hostBytes, long... shape) {
         bind();
         Tensor host = new Tensor(dtype, hostBytes, shape);   // checks the byte size against the shape
         long n = host.numel();
+        if (precision == Precision.BF16 && dtype == DType.F32 && shape.length == 2 && n > 0) {
+            DeviceBuffer narrow = pool.allocateDedicated(n * 2);
+            weights.add(narrow);
+            try (DeviceBuffer raw = pool.allocate(hostBytes.byteSize())) {
+                staging.upload(hostBytes, 0, raw.address(), hostBytes.byteSize());
+                convert.fromF32(stream, raw.address(), DType.BF16, narrow.address(), n);
+            }
+            return DevicePointers.tensor(DType.BF16, narrow.address(), shape);
+        }
         if (dtype == DType.F32 || precision == Precision.BF16) {
             DeviceBuffer b = pool.allocateDedicated(hostBytes.byteSize());
             weights.add(b);

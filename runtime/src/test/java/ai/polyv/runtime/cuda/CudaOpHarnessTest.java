@@ -510,6 +510,18 @@ class CudaOpHarnessTest {
         return be.pathCounts().getOrDefault(key, 0L);
     }
 
+    /** Precision.BF16 rounds F32 matrices to bf16 at upload (round to nearest even) and keeps vectors F32. */
+    @Test
+    void bf16PrecisionRoundsF32MatricesAndKeepsVectors() {
+        Both m = weight(gpu16, DType.F32, new float[] {1f, 1.00390625f, 3.14159f, -2.5f}, 2, 2);
+        assertEquals(DType.BF16, m.g().dtype());
+        // 1 + 2^-8 is half an ulp of bf16 above 1: ties to even -> 1; 3.14159 -> 3.140625
+        assertArrayEquals(new float[] {1f, 1f, 3.140625f, -2.5f}, gpu16.download(m.g()));
+        Both v = weight(gpu16, DType.F32, new float[] {3.14159f, 2f}, 2);
+        assertEquals(DType.F32, v.g().dtype());
+        assertArrayEquals(new float[] {3.14159f, 2f}, gpu16.download(v.g()));
+    }
+
     /** Bf16 expert weights {gate, up, down} of {@code m} experts on the CPU and on {@code gpu16}. */
     private static Both[][] bf16Experts(Random r, int m, int hidden, int ffn) {
         Both[][] experts = new Both[m][];
