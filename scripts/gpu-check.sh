@@ -76,8 +76,9 @@ if [ -d "$B/test-classes" ]; then
   step tests 170 "$OUT/tests.txt" "$JAVA" "${FLAGS[@]}" -jar "$B"/junit/junit-platform-console-standalone-*.jar execute \
     --class-path "$B/test-classes:$(ls "$B"/lib/*.jar | tr '\n' ':')" \
     --scan-classpath "$B/test-classes" --include-package ai.polyv.runtime.cuda --details=tree --disable-banner --disable-ansi-colors
-  grep -E "tests (successful|failed|skipped|aborted)" "$OUT/tests.txt" | tee -a "$SUMMARY"
-  grep -E "skipped:|✘|\[X\]" "$OUT/tests.txt" | head -n 20 | tee -a "$SUMMARY"
+  grep -E "^\[ *[0-9]+ tests (successful|failed|skipped|aborted)" "$OUT/tests.txt" | tee -a "$SUMMARY"
+  grep -E "✘" "$OUT/tests.txt" | head -n 20 | tee -a "$SUMMARY"                      # failures, by name
+  grep -oE "Assumption failed: .*" "$OUT/tests.txt" | sort | uniq -c | tee -a "$SUMMARY"  # skip reasons, counted
 else
   note "step tests: not in this bundle (TESTS=0)"
 fi

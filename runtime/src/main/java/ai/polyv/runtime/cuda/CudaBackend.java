@@ -557,8 +557,12 @@ public final class CudaBackend implements Backend {
 
     /** The rule for the fused vision attention (class comment). */
     public boolean usesWindowAttention(Tensor q, int heads) {
-        return precision == Precision.BF16 && heads > 0 && q.cols() % heads == 0
-                && WindowAttentionKernel.FAST_HEAD_DIMS.contains(q.cols() / heads);
+        return windowAttentionApplies(precision, q.cols(), heads);
+    }
+
+    /** window_attention_v2 runs for {@code [n, width]} q with {@code heads} heads (class comment). */
+    public static boolean windowAttentionApplies(Precision precision, long width, int heads) {
+        return precision == Precision.BF16 && heads > 0 && width % heads == 0 && WindowAttentionKernel.FAST_HEAD_DIMS.contains((int) (width / heads));
     }
 
     @Override
@@ -603,8 +607,13 @@ public final class CudaBackend implements Backend {
 
     /** The rule for the fused router (class comment). */
     public boolean usesFusedRouter(Tensor x, Tensor gate, int k) {
-        return precision == Precision.BF16 && gate.dtype() == DType.BF16 && x.dtype() == DType.F32 && x.cols() % 8 == 0
-                && gate.rows() <= MoeRouterKernel.MAX_EXPERTS && k >= 1 && k <= gate.rows() && x.rows() > 0;
+        return fusedRouterApplies(precision, x.dtype(), gate.dtype(), x.rows(), x.cols(), gate.rows(), k);
+    }
+
+    /** moe_router_v2 runs for {@code tokens x hidden} activations, an {@code [experts, hidden]} router weight and top-{@code k}. */
+    public static boolean fusedRouterApplies(Precision precision, DType x, DType gate, int tokens, int hidden, int experts, int k) {
+        return precision == Precision.BF16 && gate == DType.BF16 && x == DType.F32 && hidden % 8 == 0
+                && experts <= MoeRouterKernel.MAX_EXPERTS && k >= 1 && k <= experts && tokens > 0;
     }
 
     /**
@@ -658,7 +667,12 @@ public final class CudaBackend implements Backend {
 
     /** The rule for the fused experts (class comment). */
     public boolean usesFusedExperts(Tensor x, ExpertWeights w) {
-        if (precision != Precision.BF16 || x.dtype() != DType.F32 || x.rows() == 0) return false;
+        return fusedExpertsApply(precision, x.dtype(), x.rows(), w);
+    }
+
+    /** token_permutation + expert_ffn run for {@code tokens} F32 rows and these experts (class comment). */
+    public static boolean fusedExpertsApply(Precision precision, DType x, int tokens, ExpertWeights w) {
+        if (precision != Precision.BF16 || x != DType.F32 || tokens == 0) return false;
         if (w.numExperts() > ExpertFfnKernel.MAX_EXPERTS || w.hidden() % 8 != 0 || w.ffn() % 8 != 0) return false;
         for (int e = 0; e < w.numExperts(); e++) {
             if (w.gate().get(e).dtype() != DType.BF16 || w.up().get(e).dtype() != DType.BF16 || w.down().get(e).dtype() != DType.BF16) return false;
