@@ -734,8 +734,10 @@ public final class CudaBackend implements Backend {
             DeviceTensor h = scratch(scope, "h", DeviceDType.BF16, entries, ffn);                               // [entries, ffn]
             DeviceTensor y = scratch(scope, "y", DeviceDType.F32, entries, hidden);                             // [entries, hidden]
             expertFfn.gateUp(stream.cu(), xb, permToken, sw.gate(), sw.up(), offsets, h, null);                 // stage 3: experts
+            // stage 4, weight-and-combine: the router weight is applied explicitly as expert_down's row scale
+            // (permWeight, one per entry), then moe_combine_v2 sums each token's k rows in slot order (w = null)
             expertFfn.down(stream.cu(), h, sw.down(), offsets, permWeight, y, null);
-            permutation.combine(stream.cu(), y, pos, null, DeviceTensor.of("out", out));                        // stage 4: combine
+            permutation.combine(stream.cu(), y, pos, null, DeviceTensor.of("out", out));
             count("moeExperts", "token_permutation+expert_ffn");
         } finally {
             release(scope);
