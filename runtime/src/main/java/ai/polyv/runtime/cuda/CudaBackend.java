@@ -60,10 +60,12 @@ import jcuda.driver.JCudaDriver;
  * ({@code [M, ffn, hidden]} gate/up, {@code [M, hidden, ffn]} down) on first use, beside the per-expert
  * copies the fallback path reads.
  *
- * <p>Host round trips left per decode step (why a decode step is not captured as a CUDA graph): the
- * token id and the RoPE cos/sin tables are uploaded (computed on the host), each MoE layer downloads
- * its routing (ids, weights, logits: the routing statistics and the trace read them; the experts do
- * not: the fused path keeps the router's device ids), and the logits row comes back for sampling.
+ * <p>Host round trips left per decode step (why a whole decode step is not captured as a CUDA graph;
+ * {@link #capture} captures the device-only stretches): the token id (embedding) and the RoPE cos/sin
+ * tables (computed on the host) are uploaded; each MoE layer downloads its routing (ids and weights,
+ * then the logits: three synchronising copies; the routing statistics, the trace and the training
+ * loss read them; the experts do not: the fused path keeps the router's device ids); the logits row
+ * comes back for sampling. The F32 MoE path also uploads each expert's row indices and weights.
  *
  * <p>Not thread-safe: one thread drives a backend (the context is made current on it when it changes).
  */
@@ -196,6 +198,35 @@ public final class CudaBackend implements Backend {
 
     private synchronized void count(String op, String path) {
         pathCounts.merge(op + ":" + path, 1L, Long::sum);
+    }
+
+    /**
+     * Captures the ops {@code work} runs on this backend as a {@link CudaGraph} (nothing runs now;
+     * {@link #launch(CudaGraph)} replays them). Only ops that touch nothing but existing device tensors
+     * can be captured: matmul in F32, rmsNorm, siluMul, gelu, add, fill, rope, attentionCausal. An op
+     * that would allocate device memory or copy host data (index arrays, routing, downloads, bf16
+     * casts) fails with IllegalStateException naming the reason, and the capture is discarded.
+     */
+    public CudaGraph capture(Runnable work) {
+        bind();
+        stream.synchronize();
+        staging.streamIdle();
+        String why = "not possible inside a CUDA graph capture: this op allocates device memory or copies host data "
+                + "(capture only ops on existing device tensors)";
+        pool.captureGuard(why);
+        staging.captureGuard = why;
+        try {
+            return CudaGraph.capture(stream, work);
+        } finally {
+            pool.captureGuard(null);
+            staging.captureGuard = null;
+        }
+    }
+
+    /** Replays a captured graph on this backend's stream. */
+    public void launch(CudaGraph graph) {
+        bind();
+        graph.launch(stream);
     }
 
     /** Waits until every queued operation has finished. */
@@ -497,8 +528,8 @@ public final class CudaBackend implements Backend {
             return;
         }
         boolean distinct = RowPlans.distinct(index, out.rows());
-        // Seam: in the MoE layer this op is the weighted combine after the experts; token_permutation.cu
-        // and expert_ffn.cu (the fused kernels) replace the gather -> per-expert SwiGLU -> scatter-add loop.
+        // In the MoE layer this op is the weighted combine of the F32 stage loop; in Precision.BF16 the
+        // fused moeExperts (token_permutation.cu + expert_ffn.cu) replaces the whole loop.
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
             scatterAdd.launch(stream, src, deviceInts(index, scope), deviceFloats(scale, scope), out, index.length, distinct);

@@ -705,6 +705,55 @@ class CudaOpHarnessTest {
 
     // ---------------------------------------------------------------- runtime behaviour
 
+    /**
+     * A CUDA graph captured from device-only ops (rmsNorm, F32 matmul, siluMul, add, rope, causal
+     * attention) replays them bitwise like direct execution on fresh inputs written between launches;
+     * an op that copies host data (embedding ids) is refused by name and leaves the stream usable.
+     */
+    @Test
+    void aCapturedGraphReplaysDeviceOnlyOpsAndRefusesHostCopies() {
+        Random r = new Random(25);
+        int n = 3, d = 96, inter = 40, heads = 6, hd = 16;
+        Tensor wg = weight(DType.F32, random(r, inter * d, 0.1f), inter, d).g(), wu = weight(DType.F32, random(r, inter * d, 0.1f), inter, d).g();
+        Tensor wd = weight(DType.F32, random(r, d * inter, 0.1f), d, inter).g();
+        try (Workspace ws = gpu.workspace()) {
+            Tensor x = ws.f32(n, d), norm = ws.f32(random(r, d, 1f), d), h = ws.f32(n, d), g = ws.f32(n, inter), u = ws.f32(n, inter);
+            Tensor y = ws.f32(n, d), cos = ws.f32(random(r, n * hd, 1f), n, hd), sin = ws.f32(random(r, n * hd, 1f), n, hd);
+            Tensor att = ws.f32(n, d), table = ws.f32(random(r, 5 * d, 1f), 5, d);
+            Runnable step = () -> {
+                gpu.rmsNorm(x, norm, 1e-6f, h);
+                gpu.rope(h, heads, cos, sin);
+                gpu.attentionCausal(h, h, h, att, heads, heads, 0);
+                gpu.matmul(att, wg, null, g);
+                gpu.matmul(att, wu, null, u);
+                gpu.siluMul(g, u, g);
+                gpu.matmul(g, wd, null, y);
+                gpu.add(x, y, y);
+            };
+            float[][] inputs = {random(r, n * d, 1f), random(r, n * d, 1f), random(r, n * d, 1f)};
+            float[][] direct = new float[inputs.length][];
+            for (int i = 0; i < inputs.length; i++) {
+                gpu.upload(inputs[i], x);
+                step.run();
+                direct[i] = gpu.download(y);
+            }
+            try (CudaGraph graph = gpu.capture(step)) {
+                for (int i = inputs.length - 1; i >= 0; i--) {
+                    gpu.upload(inputs[i], x);
+                    gpu.fill(y, Float.NaN);
+                    gpu.launch(graph);
+                    assertArrayEquals(direct[i], gpu.download(y), "graph replay " + i);
+                }
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> gpu.capture(() -> gpu.embedding(table, new int[] {1, 4, 0}, h)));
+            assertTrue(e.getMessage().contains("CUDA graph capture"), e.getMessage());
+            gpu.upload(inputs[0], x);
+            step.run();
+            assertArrayEquals(direct[0], gpu.download(y), "the stream works after a refused capture");
+        }
+    }
+
+
     @Test
     void aWarmDecodeStepMakesNoDeviceAllocation() {
         Random r = new Random(14);
