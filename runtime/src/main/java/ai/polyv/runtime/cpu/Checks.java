@@ -33,6 +33,8 @@ final class Checks {
     }
 
     static void offsets(String op, String name, MemorySegment seg, long offElems, int len) {
+        // fast path first: dot/axpy run once per attention key, so no message may be built unless a check fails
+        if (seg != null && offElems >= 0 && len >= 0 && seg.byteSize() >= (offElems + len) * 4) return;
         nonNegative(op, name + " offset", offElems);
         nonNegative(op, "len", len);
         fits(op, name + " [" + offElems + " + " + len + "]", seg, offElems + len, 4);

@@ -88,7 +88,8 @@ public final class CpuKernels {
                 a2 = VectorOps.f32(w, w2 + xb, mk).fma(xv, a2);
                 a3 = VectorOps.f32(w, w3 + xb, mk).fma(xv, a3);
             }
-            storeGemv(out, bias, m, j0, a0, a1, a2, a3);
+            storeGemv(out, bias, m, j0, VectorOps.sumLanes(a0), VectorOps.sumLanes(a1),
+                    VectorOps.sumLanes(a2), VectorOps.sumLanes(a3));
         }
     }
 
@@ -119,18 +120,24 @@ public final class CpuKernels {
                 a2 = VectorOps.bf16(w, w2 + wb, mk).fma(xv, a2);
                 a3 = VectorOps.bf16(w, w3 + wb, mk).fma(xv, a3);
             }
-            storeGemv(out, bias, m, j0, a0, a1, a2, a3);
+            storeGemv(out, bias, m, j0, VectorOps.sumLanes(a0), VectorOps.sumLanes(a1),
+                    VectorOps.sumLanes(a2), VectorOps.sumLanes(a3));
         }
     }
 
-    private static void storeGemv(MemorySegment out, MemorySegment bias, int m, int j0,
-                                  FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
-        FloatVector[] acc = {a0, a1, a2, a3};
-        for (int r = 0; r < GEMV_ROWS && j0 + r < m; r++) {
-            float s = acc[r].reduceLanes(VectorOperators.ADD);
-            if (bias != null) s += ScalarKernels.get(bias, j0 + r);
-            ScalarKernels.set(out, j0 + r, s);
-        }
+    /**
+     * Stores the 4 row sums of a group. Takes floats, not vectors: a vector that escapes into an array or a
+     * non-inlined call makes C2 box the loop's accumulators on every iteration (about 14x slower).
+     */
+    private static void storeGemv(MemorySegment out, MemorySegment bias, int m, int j0, float s0, float s1, float s2, float s3) {
+        storeGemv(out, bias, j0, s0);
+        if (j0 + 1 < m) storeGemv(out, bias, j0 + 1, s1);
+        if (j0 + 2 < m) storeGemv(out, bias, j0 + 2, s2);
+        if (j0 + 3 < m) storeGemv(out, bias, j0 + 3, s3);
+    }
+
+    private static void storeGemv(MemorySegment out, MemorySegment bias, int j, float s) {
+        ScalarKernels.set(out, j, bias == null ? s : s + ScalarKernels.get(bias, j));
     }
 
     // ---------------------------------------------------------------- element-wise
@@ -156,7 +163,7 @@ public final class CpuKernels {
                 FloatVector v = VectorOps.f32(x, o + i * 4L);
                 s0 = v.fma(v, s0);
             }
-            float ss = s0.add(s1).reduceLanes(VectorOperators.ADD);
+            float ss = VectorOps.sumLanes(s0.add(s1));
             for (; i < dim; i++) {
                 float v = ScalarKernels.get(x, o / 4 + i);
                 ss += v * v;
@@ -177,7 +184,7 @@ public final class CpuKernels {
         for (; i < cv; i += L) {
             long b = i * 4;
             FloatVector g = VectorOps.f32(gate, b);
-            FloatVector e = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector e = VectorOps.exp(g.neg()).add(1f);
             g.div(e).mul(VectorOps.f32(up, b)).intoMemorySegment(out, b, LE);
         }
         for (; i < count; i++) {
@@ -228,11 +235,11 @@ public final class CpuKernels {
             for (; c < cols; c++) max = Math.max(max, ScalarKernels.get(x, o + c));
             FloatVector sv = FloatVector.zero(FS);
             for (c = 0; c < cv; c += L) {
-                FloatVector e = VectorOps.f32(x, (o + c) * 4).sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorOps.exp(VectorOps.f32(x, (o + c) * 4).sub(max));
                 e.intoMemorySegment(x, (o + c) * 4, LE);
                 sv = sv.add(e);
             }
-            float sum = sv.reduceLanes(VectorOperators.ADD);
+            float sum = VectorOps.sumLanes(sv);
             for (; c < cols; c++) {
                 float e = (float) Math.exp(ScalarKernels.get(x, o + c) - max);
                 ScalarKernels.set(x, o + c, e);
@@ -259,7 +266,7 @@ public final class CpuKernels {
             s3 = VectorOps.f32(a, ab + d + 12L * L).fma(VectorOps.f32(b, bb + d + 12L * L), s3);
         }
         for (; i + L <= len; i += L) s0 = VectorOps.f32(a, ab + i * 4L).fma(VectorOps.f32(b, bb + i * 4L), s0);
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = VectorOps.sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < len; i++) s += ScalarKernels.get(a, aOffElems + i) * ScalarKernels.get(b, bOffElems + i);
         return s;
     }

@@ -8,6 +8,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API building blocks shared by the fast kernels: species, loads of each weight format, erf. */
@@ -20,6 +21,49 @@ final class VectorOps {
     static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
     static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Lane rotations by 8, 4, 2, 1 (mod L) for {@link #sumLanes}: constants, so C2 emits one permute each. */
+    private static final VectorShuffle<Float> ROT8 = VectorShuffle.fromOp(FS, i -> (i + 8) & (L - 1));
+    private static final VectorShuffle<Float> ROT4 = VectorShuffle.fromOp(FS, i -> (i + 4) & (L - 1));
+    private static final VectorShuffle<Float> ROT2 = VectorShuffle.fromOp(FS, i -> (i + 2) & (L - 1));
+    private static final VectorShuffle<Float> ROT1 = VectorShuffle.fromOp(FS, i -> (i + 1) & (L - 1));
+
+    /**
+     * The sum of a vector's lanes in a fixed order: a butterfly of lanewise adds over lane rotations,
+     * each of which is exact IEEE arithmetic per lane. {@code reduceLanes(ADD)} leaves the order
+     * unspecified and it differs between interpreted and compiled code, so the same input could give
+     * results one ulp apart within one JVM; a fixed order makes every kernel bitwise reproducible, which
+     * training resume (same losses bit for bit) relies on.
+     */
+    static float sumLanes(FloatVector v) {
+        if (L >= 16) v = v.add(v.rearrange(ROT8));
+        if (L >= 8) v = v.add(v.rearrange(ROT4));
+        if (L >= 4) v = v.add(v.rearrange(ROT2));
+        if (L >= 2) v = v.add(v.rearrange(ROT1));
+        return v.lane(0);
+    }
+
+    private static final float EXP_HI = 88f, EXP_LO = -87.33654f;   // clamp: 2^n stays a normal float
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f; // Cody-Waite split of ln 2
+    private static final float ROUND = 12582912f;                            // 1.5 * 2^23: adding it rounds to an integer
+
+    /**
+     * {@code exp(x)} per lane from IEEE add/mul/fma and exponent bits only, so it gives the same bits
+     * interpreted and compiled ({@code lanewise(EXP)} uses a different implementation in each, up to an
+     * ulp apart). x = n ln2 + r with |r| <= ln2/2 (Cody-Waite), exp(r) by its degree-7 Taylor polynomial
+     * (truncation < 1e-8 relative), times 2^n; inputs are clamped to the float range (about 1-2 ulp).
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+        FloatVector n = xc.mul(1.44269504f).add(ROUND).sub(ROUND);      // round(x / ln 2)
+        FloatVector r = n.fma(FloatVector.broadcast(FS, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(FS, -LN2_LO), r);
+        FloatVector p = r.fma(1f / 5040, 1f / 720).fma(r, FloatVector.broadcast(FS, 1f / 120)).fma(r, FloatVector.broadcast(FS, 1f / 24))
+                .fma(r, FloatVector.broadcast(FS, 1f / 6)).fma(r, FloatVector.broadcast(FS, 0.5f)).fma(r, FloatVector.broadcast(FS, 1f))
+                .fma(r, FloatVector.broadcast(FS, 1f));
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats());
+    }
 
     static FloatVector f32(MemorySegment s, long byteOff) {
         return FloatVector.fromMemorySegment(FS, s, byteOff, LE);
@@ -93,7 +137,7 @@ final class VectorOps {
                 .fma(t, FloatVector.broadcast(FS, Q4)).fma(t, FloatVector.broadcast(FS, Q3)).fma(t, FloatVector.broadcast(FS, Q2)).fma(t, FloatVector.broadcast(FS, Q1))
                 .fma(t, FloatVector.broadcast(FS, Q0));
         FloatVector lo = a.fma(a, a2.neg());
-        FloatVector e = a2.neg().lanewise(VectorOperators.EXP);
+        FloatVector e = exp(a2.neg());
         FloatVector large = e.mul(lo.neg().add(1f)).mul(t.mul(q));
         return small.blend(large, a.compare(VectorOperators.GE, 1f));
     }

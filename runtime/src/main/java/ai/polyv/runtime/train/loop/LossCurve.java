@@ -25,10 +25,16 @@ import javax.imageio.ImageIO;
  * axes, ticks and a legend. Both files are written atomically.
  *
  * <p>CSV columns: {@code step,lr,ce,mse_temporal,mse_spatial,aux,total,grad_norm,tokens,eval_ce,eval_total}
- * (eval columns empty on steps without an evaluation); numbers are Java's shortest round-trip decimal
+ * (eval columns empty on steps without an evaluation; step 0, when present, is the held-out baseline
+ * before training and has empty training columns); numbers are Java's shortest round-trip decimal
  * form, so the CSV reproduces the doubles exactly.
  */
 public final class LossCurve {
+    /** A training value; NaN (the step-0 baseline row has no training losses) is written as an empty field. */
+    private static String num(double v) {
+        return Double.isNaN(v) ? "" : Double.toString(v);
+    }
+
     public static final String HEADER = "step,lr,ce,mse_temporal,mse_spatial,aux,total,grad_norm,tokens,eval_ce,eval_total";
     static final int WIDTH = 900, HEIGHT = 540;
 
@@ -37,9 +43,9 @@ public final class LossCurve {
     public static String csv(List<StepRecord> history) {
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
         for (StepRecord r : history) {
-            sb.append(r.step()).append(',').append(r.lr()).append(',').append(r.ce()).append(',').append(r.mseTemporal()).append(',')
-                    .append(r.mseSpatial()).append(',').append(r.aux()).append(',').append(r.total()).append(',').append(r.gradNorm())
-                    .append(',').append(r.tokens()).append(',').append(r.evalCe() == null ? "" : r.evalCe()).append(',')
+            sb.append(r.step()).append(',').append(r.lr()).append(',').append(num(r.ce())).append(',').append(num(r.mseTemporal())).append(',')
+                    .append(num(r.mseSpatial())).append(',').append(num(r.aux())).append(',').append(num(r.total())).append(',')
+                    .append(num(r.gradNorm())).append(',').append(r.tokens()).append(',').append(r.evalCe() == null ? "" : r.evalCe()).append(',')
                     .append(r.evalTotal() == null ? "" : r.evalTotal()).append('\n');
         }
         return sb.toString();

@@ -25,7 +25,8 @@ import java.util.Locale;
  *   <li>clip to the global norm ({@link GradClip}), fail on a non-finite loss or gradient;</li>
  *   <li>{@link AdamW#step} at the schedule's rate for this step (0-based), which zeroes the gradients.</li>
  * </ol>
- * Every {@code saveEvery} steps and after the last one: the held-out set (if any) is evaluated
+ * Before the first step of a fresh run the held-out set (if any) is evaluated as step 0 (the baseline;
+ * its training columns are empty). Every {@code saveEvery} steps and after the last one: the held-out set is evaluated
  * ({@link TrainingObjective#evaluate}: no update), a checkpoint is saved
  * ({@link CheckpointStore}) and the loss curve ({@code loss.csv}, {@code loss.png}) rewritten. Resuming
  * restores parameters, AdamW moments and step, data order position and the curve, so the continued run
@@ -104,6 +105,11 @@ public final class Trainer {
         }
         long firstStep = step;
         adam.zeroGrad();
+        if (resume == null && eval != null) {
+            // step 0: the held-out loss of the untrained model, the baseline the curve starts from
+            double nan = Double.NaN;
+            history.add(evaluate(new StepRecord(0, 0, nan, nan, nan, nan, nan, nan, 0, null, null)));
+        }
         while (step < options.steps()) {
             long t0 = System.nanoTime();
             List<Integer> batch = new ArrayList<>();

@@ -96,8 +96,10 @@ class TrainCommandTest {
         String csvA = Files.readString(a.resolve(Trainer.CSV)), csvB = Files.readString(b.resolve(Trainer.CSV));
         assertEquals(csvA, csvB); // shortest round-trip decimals: equal text = equal double bits
         List<String> lines = csvA.lines().toList();
-        assertEquals(11, lines.size());
+        assertEquals(12, lines.size());
         assertEquals(LossCurve.HEADER, lines.getFirst());
+        assertTrue(lines.get(1).startsWith("0,0.0,,,,,,,0,") && !lines.get(1).endsWith(","), "held-out baseline: " + lines.get(1));
+        lines = lines.subList(1, lines.size()); // from here on, lines.get(s) is step s
         assertTrue(lines.get(3).startsWith("3,"));
         assertFalse(lines.get(3).endsWith(","), "eval after step 3: " + lines.get(3));
         assertTrue(lines.get(4).endsWith(",,"), "no eval after step 4: " + lines.get(4));
@@ -252,7 +254,7 @@ class TrainCommandTest {
         assertEquals(0, resumed.exit(), resumed.err());
         String csvA = Files.readString(a.resolve(Trainer.CSV)), csvB = Files.readString(b.resolve(Trainer.CSV));
         assertEquals(csvA, csvB);
-        for (String line : csvA.lines().skip(1).toList()) {
+        for (String line : csvA.lines().skip(2).toList()) { // header, step-0 baseline
             double total = Double.parseDouble(line.split(",")[6]);
             assertTrue(Double.isFinite(total) && total > 0, line);
         }
