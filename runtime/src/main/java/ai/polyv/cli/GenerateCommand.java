@@ -95,7 +95,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--routing-stats", description = "print each expert's share of tokens per MoE layer and modality")
     boolean routingStats;
 
-    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME", description = "cpu, cuda (fp32) or cuda-bf16 (bf16, fused PolyV kernels) (default: ${DEFAULT-VALUE})")
     String backend;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "CPU worker threads (default: all processors)")

@@ -30,12 +30,16 @@ public interface Backend extends AutoCloseable {
         return ai.polyv.runtime.cuda.CudaBackend.open();
     }
 
-    /** A backend by name: {@code cpu} or {@code cuda}. */
+    /**
+     * A backend by name: {@code cpu}, {@code cuda} (fp32, golden tolerance) or {@code cuda-bf16} (bf16
+     * weights and GEMM inputs, the fused PolyV kernels; see {@code CudaBackend}).
+     */
     static Backend named(String name) {
         return switch (name) {
             case "cpu" -> cpu();
             case "cuda" -> cuda();
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (expected cpu or cuda)");
+            case "cuda-bf16" -> ai.polyv.runtime.cuda.CudaBackend.open(ai.polyv.runtime.cuda.CudaBackend.Precision.BF16);
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (expected cpu, cuda or cuda-bf16)");
         };
     }
 
@@ -122,6 +126,29 @@ public interface Backend extends AutoCloseable {
      * their sum. Writes {@code idsOut[n*k]}, {@code weightsOut[n*k]} (row-major {@code [n,k]}).
      */
     void softmaxTopK(Tensor logits, int k, boolean renormalize, int[] idsOut, float[] weightsOut);
+
+    // ---------------------------------------------------------------- MoE stages (STYLE.md 14)
+
+    /**
+     * MoE stage 1, the router: {@code logits[n,M] = x[n,hidden] . gate[M,hidden]^T}, then
+     * {@link #softmaxTopK} into {@code idsOut, weightsOut [n*k]}. A backend may fuse the two (CUDA:
+     * moe_router.cu); the default is exactly those two ops.
+     */
+    default void moeRoute(Tensor x, Tensor gate, int k, boolean renormalize, Tensor logits, int[] idsOut, float[] weightsOut) {
+        matmul(x, gate, null, logits);
+        softmaxTopK(logits, k, renormalize, idsOut, weightsOut);
+    }
+
+    /**
+     * MoE stages 2-4, permutation -> experts -> weighted combine, for a routing {@code ids, weights [n*k]}
+     * (row-major {@code [n,k]}, as {@link #moeRoute} writes them): {@code out[t] = sum over experts e
+     * ascending, slots j with ids[t,j] == e, of weights[t,j] * down_e(silu(gate_e x[t]) * up_e x[t])}.
+     * {@code x, out [n, hidden]} F32, {@code out} overwritten. The default is the stage-by-stage loop
+     * ({@link MoeStages#expertLoop}); a backend may fuse it (CUDA: token_permutation.cu + expert_ffn.cu).
+     */
+    default void moeExperts(Tensor x, int k, int[] ids, float[] weights, ExpertWeights experts, Tensor out) {
+        MoeStages.expertLoop(this, x, k, ids, weights, experts, out);
+    }
 
     @Override
     default void close() {}

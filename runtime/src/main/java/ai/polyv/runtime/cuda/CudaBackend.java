@@ -1,21 +1,33 @@
 package ai.polyv.runtime.cuda;
 
 import ai.polyv.runtime.backend.Backend;
+import ai.polyv.runtime.backend.ExpertWeights;
 import ai.polyv.runtime.backend.Workspace;
 import ai.polyv.runtime.cuda.kernels.AttentionKernels;
 import ai.polyv.runtime.cuda.kernels.ConvertKernel;
 import ai.polyv.runtime.cuda.kernels.CopyRowsKernel;
+import ai.polyv.runtime.cuda.kernels.DeviceDType;
+import ai.polyv.runtime.cuda.kernels.DeviceTensor;
 import ai.polyv.runtime.cuda.kernels.ElementwiseKernels;
 import ai.polyv.runtime.cuda.kernels.EmbeddingKernel;
+import ai.polyv.runtime.cuda.kernels.ExpertFfnKernel;
+import ai.polyv.runtime.cuda.kernels.KernelLookup;
+import ai.polyv.runtime.cuda.kernels.MoeRouterKernel;
 import ai.polyv.runtime.cuda.kernels.RmsNormKernel;
 import ai.polyv.runtime.cuda.kernels.RopeKernel;
 import ai.polyv.runtime.cuda.kernels.RoutingKernels;
 import ai.polyv.runtime.cuda.kernels.ScatterAddScaledKernel;
+import ai.polyv.runtime.cuda.kernels.TokenPermutationKernel;
+import ai.polyv.runtime.cuda.kernels.WindowAttentionKernel;
 import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import jcuda.driver.JCudaDriver;
 
 /**
@@ -29,6 +41,31 @@ import jcuda.driver.JCudaDriver;
  * upload and runs plain fp32 GEMMs. {@link Precision#BF16} keeps BF16/F16 matrices as stored and
  * rounds the GEMM's activation input to that type (fp32 accumulation, fp32 output): half the weight
  * memory and tensor-core speed, judged by the bf16 rule of the golden README.
+ *
+ * <p><b>Fused PolyV kernels</b> (kernels/src/main/cuda: moe_router, token_permutation, expert_ffn,
+ * window_attention) read bf16 operands, so which path an op takes is a fixed rule, counted in
+ * {@link #pathCounts()}:
+ * <ul>
+ *   <li>{@link Precision#F32}: never (the fp32 path is what meets the golden 1e-4 tolerance): the
+ *       router GEMM + softmax_topk.cu, the MoE stage loop ({@code MoeStages.expertLoop}: row gather,
+ *       cuBLAS fp32 SwiGLU per expert, scatter_add_scaled.cu), attention_segments.cu.</li>
+ *   <li>{@link Precision#BF16}: {@link #moeRoute} runs {@code moe_router_v2} when the router weight is
+ *       BF16, hidden % 8 == 0 and M <= 64; {@link #moeExperts} runs {@code moe_align_v2 ->
+ *       expert_gate_up -> expert_down (router weight fused) -> moe_combine_v2} when every expert
+ *       weight is BF16, hidden and ffn are multiples of 8 and M <= 64; {@link #attentionSegments} runs
+ *       {@code window_attention_v2} when head_dim is 64, 80 or 128. Any other case takes the F32
+ *       path above for that call (same results up to bf16 rounding).</li>
+ * </ul>
+ * Expert weights for the fused path are copied once into the stacked layout the kernel needs
+ * ({@code [M, ffn, hidden]} gate/up, {@code [M, hidden, ffn]} down) on first use, beside the per-expert
+ * copies the fallback path reads.
+ *
+ * <p>Host round trips left per decode step (why a whole decode step is not captured as a CUDA graph;
+ * {@link #capture} captures the device-only stretches): the token id (embedding) and the RoPE cos/sin
+ * tables (computed on the host) are uploaded; each MoE layer downloads its routing (ids and weights,
+ * then the logits: three synchronising copies; the routing statistics, the trace and the training
+ * loss read them; the experts do not: the fused path keeps the router's device ids); the logits row
+ * comes back for sampling. The F32 MoE path also uploads each expert's row indices and weights.
  *
  * <p>Not thread-safe: one thread drives a backend (the context is made current on it when it changes).
  */
@@ -58,6 +95,16 @@ public final class CudaBackend implements Backend {
     private final RopeKernel rope;
     private final AttentionKernels attention;
     private final RoutingKernels routing;
+    private final MoeRouterKernel fusedRouter;
+    private final TokenPermutationKernel permutation;
+    private final ExpertFfnKernel expertFfn;
+    private final WindowAttentionKernel windowAttention;
+
+    /** Stacked bf16 expert weights of each MoE layer, keyed by the layer's first gate weight. */
+    private final Map<Tensor, StackedExperts> stacked = new IdentityHashMap<>();
+    /** The device copy of the last fused routing, reused by {@link #moeExperts} when it is handed the same routing. */
+    private DeviceRouting lastRouting;
+    private final Map<String, Long> pathCounts = new TreeMap<>();
 
     private CudaBackend(Precision precision, CudaContext ctx) {
         this.precision = precision;
@@ -79,6 +126,10 @@ public final class CudaBackend implements Backend {
             this.rope = new RopeKernel(kernels);
             this.attention = new AttentionKernels(kernels);
             this.routing = new RoutingKernels(kernels);
+            this.fusedRouter = new MoeRouterKernel(KernelLookup.of(kernels, MoeRouterKernel.NAME));
+            this.permutation = new TokenPermutationKernel(KernelLookup.of(kernels, TokenPermutationKernel.NAME));
+            this.expertFfn = new ExpertFfnKernel(KernelLookup.of(kernels, ExpertFfnKernel.NAME));
+            this.windowAttention = new WindowAttentionKernel(KernelLookup.of(kernels, WindowAttentionKernel.NAME));
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -134,7 +185,48 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String name() {
-        return "cuda";
+        return precision == Precision.F32 ? "cuda" : "cuda-bf16";
+    }
+
+    /**
+     * How many calls took each path so far, e.g. {@code moeRoute:moe_router_v2 -> 12},
+     * {@code attentionSegments:attention_segments -> 3} (see the class comment for the rule).
+     */
+    public synchronized Map<String, Long> pathCounts() {
+        return Map.copyOf(pathCounts);
+    }
+
+    private synchronized void count(String op, String path) {
+        pathCounts.merge(op + ":" + path, 1L, Long::sum);
+    }
+
+    /**
+     * Captures the ops {@code work} runs on this backend as a {@link CudaGraph} (nothing runs now;
+     * {@link #launch(CudaGraph)} replays them). Only ops that touch nothing but existing device tensors
+     * can be captured: matmul in F32, rmsNorm, siluMul, gelu, add, fill, rope, attentionCausal. An op
+     * that would allocate device memory or copy host data (index arrays, routing, downloads, bf16
+     * casts) fails with IllegalStateException naming the reason, and the capture is discarded.
+     */
+    public CudaGraph capture(Runnable work) {
+        bind();
+        stream.synchronize();
+        staging.streamIdle();
+        String why = "not possible inside a CUDA graph capture: this op allocates device memory or copies host data "
+                + "(capture only ops on existing device tensors)";
+        pool.captureGuard(why);
+        staging.captureGuard = why;
+        try {
+            return CudaGraph.capture(stream, work);
+        } finally {
+            pool.captureGuard(null);
+            staging.captureGuard = null;
+        }
+    }
+
+    /** Replays a captured graph on this backend's stream. */
+    public void launch(CudaGraph graph) {
+        bind();
+        graph.launch(stream);
     }
 
     /** Waits until every queued operation has finished. */
@@ -199,13 +291,26 @@ public final class CudaBackend implements Backend {
 
     /**
      * Uploads a weight once. In {@link Precision#F32} a BF16/F16 tensor is widened to F32 on the device
-     * (the returned tensor is F32); otherwise the stored dtype is kept. Freed when the backend closes.
+     * (the returned tensor is F32). In {@link Precision#BF16} an F32 matrix (rank 2: every GEMM weight,
+     * the router, the embedding table) is rounded to BF16 on the device, as PyTorch's
+     * {@code model.to(bfloat16)} that the golden bf16 rule was measured with, so that an fp32 checkpoint
+     * runs the bf16 kernels too; vectors (norms, biases) and BF16/F16 tensors keep their dtype. Freed
+     * when the backend closes.
      */
     @Override
     public Tensor weight(DType dtype, MemorySegment hostBytes, long... shape) {
         bind();
         Tensor host = new Tensor(dtype, hostBytes, shape);   // checks the byte size against the shape
         long n = host.numel();
+        if (precision == Precision.BF16 && dtype == DType.F32 && shape.length == 2 && n > 0) {
+            DeviceBuffer narrow = pool.allocateDedicated(n * 2);
+            weights.add(narrow);
+            try (DeviceBuffer raw = pool.allocate(hostBytes.byteSize())) {
+                staging.upload(hostBytes, 0, raw.address(), hostBytes.byteSize());
+                convert.fromF32(stream, raw.address(), DType.BF16, narrow.address(), n);
+            }
+            return DevicePointers.tensor(DType.BF16, narrow.address(), shape);
+        }
         if (dtype == DType.F32 || precision == Precision.BF16) {
             DeviceBuffer b = pool.allocateDedicated(hostBytes.byteSize());
             weights.add(b);
@@ -423,8 +528,8 @@ public final class CudaBackend implements Backend {
             return;
         }
         boolean distinct = RowPlans.distinct(index, out.rows());
-        // Seam: in the MoE layer this op is the weighted combine after the experts; token_permutation.cu
-        // and expert_ffn.cu (the fused kernels) replace the gather -> per-expert SwiGLU -> scatter-add loop.
+        // In the MoE layer this op is the weighted combine of the F32 stage loop; in Precision.BF16 the
+        // fused moeExperts (token_permutation.cu + expert_ffn.cu) replaces the whole loop.
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
             scatterAdd.launch(stream, src, deviceInts(index, scope), deviceFloats(scale, scope), out, index.length, distinct);
@@ -443,8 +548,9 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The simple reference kernel (attention_segments.cu). Seam: window_attention.cu, the windowed
-     * flash kernel of the vision tower, replaces this launch.
+     * {@link Precision#BF16} with head_dim 64, 80 or 128: window_attention_v2 (the varlen flash kernel of
+     * the vision tower; q, k, v rounded to bf16, fp32 softmax and output). Otherwise the simple kernel
+     * attention_segments.cu (fp32). See the class comment.
      */
     @Override
     public void attentionSegments(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int[] cuSeqlens) {
@@ -455,10 +561,39 @@ public final class CudaBackend implements Backend {
         if (n == 0) return;
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
-            attention.segments(stream, q, k, v, out, heads, deviceInts(keys.start(), scope), deviceInts(keys.end(), scope));
+            if (usesWindowAttention(q, heads)) {
+                long width = q.cols(), count = n * width;
+                DeviceTensor[] bf = new DeviceTensor[3];
+                Tensor[] in = {q, k, v};
+                for (int i = 0; i < 3; i++) {
+                    if (in[i].dtype() != DType.F32 || in[i].numel() != count) {
+                        throw new IllegalArgumentException("attentionSegments: q, k, v must be F32 [" + n + ", " + width + "], got " + in[i]);
+                    }
+                    DeviceBuffer b = pool.allocate(2 * count);
+                    scope.add(b);
+                    convert.fromF32(stream, DevicePointers.address(in[i]), DType.BF16, b.address(), count);
+                    bf[i] = DeviceTensor.at("qkv".substring(i, i + 1), b.address(), DeviceDType.BF16, n, width);
+                }
+                DeviceTensor cu = DeviceTensor.at("cu_seqlens", deviceInts(cuSeqlens, scope), DeviceDType.I32, cuSeqlens.length);
+                windowAttention.launch(stream.cu(), bf[0], bf[1], bf[2], cuSeqlens, cu, heads, DeviceTensor.of("out", out));
+                count("attentionSegments", "window_attention_v2");
+            } else {
+                attention.segments(stream, q, k, v, out, heads, deviceInts(keys.start(), scope), deviceInts(keys.end(), scope));
+                count("attentionSegments", "attention_segments");
+            }
         } finally {
             release(scope);
         }
+    }
+
+    /** The rule for the fused vision attention (class comment). */
+    public boolean usesWindowAttention(Tensor q, int heads) {
+        return windowAttentionApplies(precision, q.cols(), heads);
+    }
+
+    /** window_attention_v2 runs for {@code [n, width]} q with {@code heads} heads (class comment). */
+    public static boolean windowAttentionApplies(Precision precision, long width, int heads) {
+        return precision == Precision.BF16 && heads > 0 && width % heads == 0 && WindowAttentionKernel.FAST_HEAD_DIMS.contains((int) (width / heads));
     }
 
     @Override
@@ -472,9 +607,8 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- MoE routing
 
     /**
-     * The simple kernel (softmax_topk.cu) over logits already computed by the router GEMM. Seam:
-     * moe_router.cu (router GEMM + softmax + top-k fused) replaces the matmul + this call in
-     * {@code MoeRouter}. Synchronises: the routing steers host control flow.
+     * The simple kernel (softmax_topk.cu) over logits already computed by the router GEMM (the F32
+     * path of {@link #moeRoute}). Synchronises: the routing steers host control flow.
      */
     @Override
     public void softmaxTopK(Tensor logits, int k, boolean renormalize, int[] idsOut, float[] weightsOut) {
@@ -490,6 +624,192 @@ public final class CudaBackend implements Backend {
             staging.download(ids.address(), MemorySegment.ofArray(idsOut), 0, 4L * n * k);
             staging.download(w.address(), MemorySegment.ofArray(weightsOut), 0, 4L * n * k);
         }
+    }
+
+    // ---------------------------------------------------------------- MoE stages (fused)
+
+    /** A routing on the device ({@code ids, weights [n, k]}) and the host copy it was downloaded to. */
+    private record DeviceRouting(DeviceBuffer ids, DeviceBuffer weights, int[] hostIds, float[] hostWeights) {
+        void close() {
+            ids.close();
+            weights.close();
+        }
+    }
+
+    /** The rule for the fused router (class comment). */
+    public boolean usesFusedRouter(Tensor x, Tensor gate, int k) {
+        return fusedRouterApplies(precision, x.dtype(), gate.dtype(), x.rows(), x.cols(), gate.rows(), k);
+    }
+
+    /** moe_router_v2 runs for {@code tokens x hidden} activations, an {@code [experts, hidden]} router weight and top-{@code k}. */
+    public static boolean fusedRouterApplies(Precision precision, DType x, DType gate, int tokens, int hidden, int experts, int k) {
+        return precision == Precision.BF16 && gate == DType.BF16 && x == DType.F32 && hidden % 8 == 0
+                && experts <= MoeRouterKernel.MAX_EXPERTS && k >= 1 && k <= experts && tokens > 0;
+    }
+
+    /**
+     * Stage 1. {@link Precision#BF16} (see {@link #usesFusedRouter}): moe_router_v2, router GEMM (fp32
+     * accumulation of x times the bf16 weight) + softmax + top-k in one kernel, logits written; the
+     * device ids and weights stay for {@link #moeExperts}. Otherwise the router GEMM + softmax_topk.cu.
+     * Synchronises once (the routing comes back to the host).
+     */
+    @Override
+    public void moeRoute(Tensor x, Tensor gate, int k, boolean renormalize, Tensor logits, int[] idsOut, float[] weightsOut) {
+        bind();
+        requireDevice("moeRoute", x, gate, logits);
+        if (!usesFusedRouter(x, gate, k)) {
+            Backend.super.moeRoute(x, gate, k, renormalize, logits, idsOut, weightsOut);
+            count("moeRoute", "matmul+softmax_topk");
+            return;
+        }
+        int n = x.rows(), m = gate.rows();
+        if (idsOut.length != n * k || weightsOut.length != n * k) {
+            throw new IllegalArgumentException("moeRoute: outputs must hold " + n + " x " + k + " values, got " + idsOut.length + " and " + weightsOut.length);
+        }
+        if (logits.dtype() != DType.F32 || logits.rows() != n || logits.cols() != m) {
+            throw new IllegalArgumentException("moeRoute: logits must be F32 [" + n + ", " + m + "], got " + logits);
+        }
+        dropRouting();
+        DeviceBuffer ids = pool.allocate(4L * n * k), w = pool.allocate(4L * n * k);
+        int blocks = MoeRouterKernel.maxPartialBlocks();
+        try (DeviceBuffer partials = pool.allocate(4L * blocks * 2 * m); DeviceBuffer counter = pool.allocate(4);
+             DeviceBuffer stats = pool.allocate(4L * 2 * m)) {
+            memsetD32(counter.address(), 0, 1);       // the kernel's block counter starts (and ends) at zero
+            fusedRouter.launch(stream.cu(), DeviceTensor.of("x", x), DeviceTensor.of("router", gate), DeviceTensor.of("logits", logits),
+                    DeviceTensor.at("ids", ids.address(), DeviceDType.I32, n, k), DeviceTensor.at("weights", w.address(), DeviceDType.F32, n, k),
+                    DeviceTensor.at("partials", partials.address(), DeviceDType.F32, blocks, 2, m),
+                    DeviceTensor.at("counter", counter.address(), DeviceDType.I32, 1),
+                    DeviceTensor.at("stats", stats.address(), DeviceDType.F32, 2, m), k, renormalize);
+            staging.download(ids.address(), MemorySegment.ofArray(idsOut), 0, 4L * n * k);
+            staging.download(w.address(), MemorySegment.ofArray(weightsOut), 0, 4L * n * k);
+        } catch (RuntimeException e) {
+            ids.close();
+            w.close();
+            throw e;
+        }
+        lastRouting = new DeviceRouting(ids, w, idsOut.clone(), weightsOut.clone());
+        count("moeRoute", "moe_router_v2");
+    }
+
+    private void dropRouting() {
+        if (lastRouting != null) lastRouting.close();   // stream order makes the reuse safe
+        lastRouting = null;
+    }
+
+    /** The rule for the fused experts (class comment). */
+    public boolean usesFusedExperts(Tensor x, ExpertWeights w) {
+        return fusedExpertsApply(precision, x.dtype(), x.rows(), w);
+    }
+
+    /** token_permutation + expert_ffn run for {@code tokens} F32 rows and these experts (class comment). */
+    public static boolean fusedExpertsApply(Precision precision, DType x, int tokens, ExpertWeights w) {
+        if (precision != Precision.BF16 || x != DType.F32 || tokens == 0) return false;
+        if (w.numExperts() > ExpertFfnKernel.MAX_EXPERTS || w.hidden() % 8 != 0 || w.ffn() % 8 != 0) return false;
+        for (int e = 0; e < w.numExperts(); e++) {
+            if (w.gate().get(e).dtype() != DType.BF16 || w.up().get(e).dtype() != DType.BF16 || w.down().get(e).dtype() != DType.BF16) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Stages 2-4. {@link Precision#BF16} (see {@link #usesFusedExperts}): permutation
+     * ({@code moe_align_v2}: offsets, token and weight of each entry, inverse map) -> experts
+     * ({@code expert_gate_up} reading the token rows of x in bf16 through the permutation, then
+     * {@code expert_down} with the router weight fused) -> combine ({@code moe_combine_v2}, fixed
+     * order, no atomics). No host round trip: the routing is the router's device copy when
+     * {@code ids, weights} are what {@link #moeRoute} returned, else uploaded. Otherwise the stage loop.
+     */
+    @Override
+    public void moeExperts(Tensor x, int k, int[] ids, float[] weights, ExpertWeights w, Tensor out) {
+        bind();
+        requireDevice("moeExperts", x, out);
+        if (!usesFusedExperts(x, w)) {
+            Backend.super.moeExperts(x, k, ids, weights, w, out);
+            count("moeExperts", "stage_loop");
+            return;
+        }
+        int n = x.rows(), hidden = x.cols(), m = w.numExperts(), ffn = w.ffn();
+        if (hidden != w.hidden()) throw new IllegalArgumentException("moeExperts: x " + x + " must have " + w.hidden() + " columns");
+        if (out.dtype() != DType.F32 || out.rows() != n || out.cols() != hidden) {
+            throw new IllegalArgumentException("moeExperts: out must be F32 [" + n + ", " + hidden + "], got " + out);
+        }
+        if (overlap(x, out)) throw new IllegalArgumentException("moeExperts: out " + out + " overlaps x " + x);
+        if (ids.length != n * k || weights.length != n * k) {
+            throw new IllegalArgumentException("moeExperts: routing of " + ids.length + " ids and " + weights.length + " weights for " + n + " tokens x k=" + k);
+        }
+        if (k < 1 || k > m) throw new IllegalArgumentException("moeExperts: k=" + k + " not in [1, " + m + "]");
+        int entries = n * k;
+        StackedExperts sw = stacked(w);
+        List<DeviceBuffer> scope = new ArrayList<>();
+        try {
+            long idsAt, wAt;
+            if (lastRouting != null && Arrays.equals(ids, lastRouting.hostIds()) && Arrays.equals(weights, lastRouting.hostWeights())) {
+                idsAt = lastRouting.ids().address();
+                wAt = lastRouting.weights().address();
+                count("moeExperts.routing", "router_device_copy");
+            } else {
+                for (int i = 0; i < ids.length; i++) {
+                    if (ids[i] < 0 || ids[i] >= m) throw new IllegalArgumentException("moeExperts: expert id " + ids[i] + " at " + i + " outside [0, " + m + ")");
+                }
+                idsAt = deviceInts(ids, scope);
+                wAt = deviceFloats(weights, scope);
+                count("moeExperts.routing", "uploaded");
+            }
+            DeviceTensor idsT = DeviceTensor.at("ids", idsAt, DeviceDType.I32, n, k), wT = DeviceTensor.at("weights", wAt, DeviceDType.F32, n, k);
+            DeviceTensor offsets = scratch(scope, "offsets", DeviceDType.I32, m + 1), permToken = scratch(scope, "perm_token", DeviceDType.I32, entries);
+            DeviceTensor permWeight = scratch(scope, "perm_weight", DeviceDType.F32, entries), pos = scratch(scope, "pos", DeviceDType.I32, n, k);
+            DeviceTensor badIds = scratch(scope, "bad_ids", DeviceDType.I32, 1);
+            permutation.align(stream.cu(), idsT, wT, offsets, permToken, permWeight, pos, badIds, m);          // stage 2: permutation
+            DeviceTensor xb = scratch(scope, "x_bf16", DeviceDType.BF16, n, hidden);                            // [n, hidden]
+            convert.fromF32(stream, DevicePointers.address(x), DType.BF16, xb.byteOffset() /* the address, see DeviceTensor.at */, (long) n * hidden);
+            DeviceTensor h = scratch(scope, "h", DeviceDType.BF16, entries, ffn);                               // [entries, ffn]
+            DeviceTensor y = scratch(scope, "y", DeviceDType.F32, entries, hidden);                             // [entries, hidden]
+            expertFfn.gateUp(stream.cu(), xb, permToken, sw.gate(), sw.up(), offsets, h, null);                 // stage 3: experts
+            // stage 4, weight-and-combine: the router weight is applied explicitly as expert_down's row scale
+            // (permWeight, one per entry), then moe_combine_v2 sums each token's k rows in slot order (w = null)
+            expertFfn.down(stream.cu(), h, sw.down(), offsets, permWeight, y, null);
+            permutation.combine(stream.cu(), y, pos, null, DeviceTensor.of("out", out));
+            count("moeExperts", "token_permutation+expert_ffn");
+        } finally {
+            release(scope);
+        }
+    }
+
+    private DeviceTensor scratch(List<DeviceBuffer> scope, String name, DeviceDType type, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        DeviceBuffer b = pool.allocate(Math.max(4, n * type.byteSize()));
+        scope.add(b);
+        return DeviceTensor.at(name, b.address(), type, shape);
+    }
+
+    /** One MoE layer's experts in the stacked layout of expert_ffn.cu. */
+    private record StackedExperts(DeviceTensor gate, DeviceTensor up, DeviceTensor down) {}
+
+    /** Copies the per-expert bf16 weights into {@code [M, ffn, hidden]} gate/up and {@code [M, hidden, ffn]} down, once per layer. */
+    private StackedExperts stacked(ExpertWeights w) {
+        StackedExperts s = stacked.get(w.gate().get(0));
+        if (s != null) return s;
+        int m = w.numExperts();
+        long each = 2L * w.ffn() * w.hidden();
+        DeviceTensor[] out = new DeviceTensor[3];
+        String[] names = {"gate_stacked", "up_stacked", "down_stacked"};
+        List<List<Tensor>> parts = List.of(w.gate(), w.up(), w.down());
+        for (int i = 0; i < 3; i++) {
+            DeviceBuffer b = pool.allocateDedicated(m * each);
+            weights.add(b);
+            for (int e = 0; e < m; e++) {
+                Tensor t = parts.get(i).get(e);
+                requireDevice("moeExperts", t);
+                CudaException.check(JCudaDriver.cuMemcpyDtoDAsync(DevicePointers.of(b.address() + e * each), DevicePointers.of(DevicePointers.address(t)),
+                        each, stream.cu()), "cuMemcpyDtoDAsync(" + names[i] + ")");
+            }
+            out[i] = i < 2 ? DeviceTensor.at(names[i], b.address(), DeviceDType.BF16, m, w.ffn(), w.hidden())
+                    : DeviceTensor.at(names[i], b.address(), DeviceDType.BF16, m, w.hidden(), w.ffn());
+        }
+        s = new StackedExperts(out[0], out[1], out[2]);
+        stacked.put(w.gate().get(0), s);
+        return s;
     }
 
     /** Greedy choice per row of {@code logits [rows, vocab]}: the index of the largest value, ties to the lower index. */
@@ -509,6 +829,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void close() {
         bind();
+        dropRouting();
         RuntimeException first = null;
         for (AutoCloseable c : new AutoCloseable[] {stream::synchronize, blas, kernels, staging, pool, stream, ctx}) {
             try {

@@ -17,7 +17,7 @@ public final class CudaException extends RuntimeException {
     }
 
     /** Throws unless a driver call returned {@code CUDA_SUCCESS}. */
-    static void check(int result, String call) {
+    public static void check(int result, String call) {
         if (result != CUresult.CUDA_SUCCESS) {
             throw new CudaException(call + " failed: " + CUresult.stringFor(result) + " (" + result + ")", result);
         }

@@ -71,9 +71,22 @@ public final class DeviceMemoryPool implements AutoCloseable {
         return (bytes + step - 1) / step * step;
     }
 
+    /** Set while a CUDA graph is being captured: then allocating fails with this message. */
+    private String captureGuard;
+
+    /** Forbids allocation (with {@code reason}) while a CUDA graph is captured, or allows it again (null). */
+    synchronized void captureGuard(String reason) {
+        this.captureGuard = reason;
+    }
+
+    private void requireNotCapturing() {
+        if (captureGuard != null) throw new IllegalStateException(captureGuard);
+    }
+
     /** A pooled block of at least {@code bytes} (a zero-byte request gets a minimum block). */
     public synchronized DeviceBuffer allocate(long bytes) {
         requireOpen();
+        requireNotCapturing();
         if (bytes < 0) throw new IllegalArgumentException("negative allocation " + bytes);
         long cls = sizeClass(bytes);
         ArrayDeque<Long> list = free.get(cls);
@@ -93,6 +106,7 @@ public final class DeviceMemoryPool implements AutoCloseable {
     /** A block of exactly {@code bytes} that is freed (not cached) when closed: weights. */
     public synchronized DeviceBuffer allocateDedicated(long bytes) {
         requireOpen();
+        requireNotCapturing();
         long size = Math.max(bytes, MIN_BLOCK);
         long addr = raw(size);
         live.put(addr, size);

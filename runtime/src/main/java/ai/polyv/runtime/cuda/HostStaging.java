@@ -52,7 +52,11 @@ final class HostStaging implements AutoCloseable {
         offset = 0;
     }
 
+    /** Set while a CUDA graph is being captured: a host copy then fails with this message. */
+    String captureGuard;
+
     private long take(long bytes) {
+        if (captureGuard != null) throw new IllegalStateException(captureGuard);
         long aligned = (offset + 255) & ~255L;
         if (aligned + bytes > buffer.bytes()) {
             stream.synchronize();

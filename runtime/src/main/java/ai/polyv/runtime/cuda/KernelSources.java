@@ -25,8 +25,26 @@ public final class KernelSources {
 
     private KernelSources() {}
 
-    /** The nvcc-built fatbin of {@code op}, or null when the jar has none. */
+    /** The four PolyV kernels (fused MoE stages and the vision window attention), one {@code <op>.cu} each. */
+    public static final List<String> POLYV_OPS = List.of("moe_router", "token_permutation", "expert_ffn", "window_attention");
+
+    /**
+     * The nvcc-built fatbin of {@code op}, or null when there is none: first {@code <dir>/<op>.fatbin} for
+     * the folder in system property {@code polyv.cuda.dir} or environment variable {@code POLYV_CUDA_DIR}
+     * (a kernel build outside the jar), then the jar's {@code ai/polyv/kernels/<op>.fatbin}.
+     */
     public static byte[] fatbin(String op) {
+        String dir = System.getProperty("polyv.cuda.dir", System.getenv("POLYV_CUDA_DIR"));
+        if (dir != null) {
+            java.nio.file.Path p = java.nio.file.Path.of(dir, op + ".fatbin");
+            if (java.nio.file.Files.isRegularFile(p)) {
+                try {
+                    return java.nio.file.Files.readAllBytes(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("reading kernel binary " + p, e);
+                }
+            }
+        }
         return resource(ROOT + op + ".fatbin");
     }
 

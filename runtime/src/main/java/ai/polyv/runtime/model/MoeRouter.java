@@ -26,10 +26,9 @@ public final class MoeRouter {
         int n = x.rows(), m = gate.rows();
         try (Workspace ws = be.workspace()) {
             Tensor logits = ws.f32(n, m);
-            be.matmul(x, gate, null, logits);
             int[] ids = new int[n * k];
             float[] w = new float[n * k];
-            be.softmaxTopK(logits, k, renormalize, ids, w);
+            be.moeRoute(x, gate, k, renormalize, logits, ids, w);   // router GEMM + softmax + top-k
             return new Routing(n, k, m, be.download(logits), ids, w);
         }
     }

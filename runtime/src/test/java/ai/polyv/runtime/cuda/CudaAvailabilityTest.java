@@ -44,8 +44,8 @@ class CudaAvailabilityTest {
 
     @Test
     void withADeviceCudaOpensAndNamesTheDevice() {
-        String reason = CudaContext.unavailableReason();
-        assumeTrue(reason == null, () -> "no CUDA device: " + reason);
+        CudaProbe probe = CudaProbe.probe();
+        assumeTrue(probe.available(), () -> probe.skipMessage("CUDA availability on a device"));
         try (CudaBackend be = CudaBackend.open()) {
             assertEquals("cuda", be.name());
             CudaContext.DeviceInfo d = be.context().info();
@@ -55,8 +55,8 @@ class CudaAvailabilityTest {
 
     @Test
     void aMissingDeviceOrdinalIsRejectedByName() {
-        String reason = CudaContext.unavailableReason();
-        assumeTrue(reason == null, () -> "no CUDA device: " + reason);
+        CudaProbe probe = CudaProbe.probe();
+        assumeTrue(probe.available(), () -> probe.skipMessage("CUDA availability on a device"));
         CudaUnavailableException e = assertThrows(CudaUnavailableException.class, () -> CudaContext.open(999));
         assertTrue(e.getMessage().contains("CUDA device 999 does not exist"), e.getMessage());
     }

@@ -28,8 +28,8 @@ class CudaGoldenVerifyTest {
     @ParameterizedTest
     @ValueSource(strings = {"tiny-a", "tiny-c"})
     void everyTensorMatchesTheReferenceOnCuda(String model) {
-        String reason = CudaContext.unavailableReason();
-        assumeTrue(reason == null, () -> "skipped, no CUDA device: " + reason);
+        CudaProbe probe = CudaProbe.probe();
+        assumeTrue(probe.available(), () -> probe.skipMessage("golden verify on CUDA"));
         Path dir = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", model);
         assumeTrue(Files.exists(dir.resolve("golden.safetensors")), () -> "skipped, no golden data at " + dir);
         try (CudaBackend be = CudaBackend.open(); PolyVModel m = PolyVModel.load(dir, be)) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.polyv.runtime.backend.Backend;
 import ai.polyv.runtime.backend.CpuBackend;
+import ai.polyv.runtime.backend.ExpertWeights;
 import ai.polyv.runtime.backend.Workspace;
 import ai.polyv.runtime.model.TokenPermutation;
 import ai.polyv.runtime.model.WindowIndex;
@@ -17,6 +18,8 @@ import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,26 +37,30 @@ import org.junit.jupiter.api.Test;
  */
 class CudaOpHarnessTest {
     private static CudaBackend gpu;
+    /** The same device in {@link CudaBackend.Precision#BF16}: the fused PolyV kernels' paths. */
+    private static CudaBackend gpu16;
     private static CpuBackend cpu;
     private static Arena hostWeights;
-    private static String unavailable;
+    private static CudaProbe probe;
 
     @BeforeAll
     static void open() {
-        unavailable = CudaContext.unavailableReason();
-        if (unavailable != null) return;
+        probe = CudaProbe.probe();
+        if (!probe.available()) return;
         gpu = CudaBackend.open();
+        gpu16 = CudaBackend.open(CudaBackend.Precision.BF16);   // shares the primary context
         cpu = new CpuBackend(2);
         hostWeights = Arena.ofShared();
     }
 
     @BeforeEach
     void requireDevice() {
-        assumeTrue(gpu != null, () -> "skipped, no CUDA device: " + unavailable);
+        assumeTrue(gpu != null, () -> probe.skipMessage("CUDA op harness"));
     }
 
     @AfterAll
     static void close() {
+        if (gpu16 != null) gpu16.close();
         if (gpu != null) gpu.close();
         if (cpu != null) cpu.close();
         if (hostWeights != null) hostWeights.close();
@@ -65,7 +72,18 @@ class CudaOpHarnessTest {
     record Both(Tensor c, Tensor g) {}
 
     private static final class Spaces implements AutoCloseable {
-        final Workspace c = cpu.workspace(), g = gpu.workspace();
+        final CudaBackend gb;
+        final Workspace c, g;
+
+        Spaces() {
+            this(gpu);
+        }
+
+        Spaces(CudaBackend gb) {
+            this.gb = gb;
+            this.c = cpu.workspace();
+            this.g = gb.workspace();
+        }
 
         Both of(float[] v, long... shape) {
             return new Both(c.f32(v, shape), g.f32(v, shape));
@@ -74,7 +92,7 @@ class CudaOpHarnessTest {
         /** An output: zero on the CPU, NaN on the GPU (so that unwritten elements show). */
         Both out(long... shape) {
             Both b = new Both(c.f32(shape), g.f32(shape));
-            gpu.fill(b.g(), Float.NaN);
+            gb.fill(b.g(), Float.NaN);
             return b;
         }
 
@@ -93,6 +111,10 @@ class CudaOpHarnessTest {
 
     /** A weight in {@code dt} on both backends, from the same host bytes. */
     private static Both weight(DType dt, float[] values, long... shape) {
+        return weight(gpu, dt, values, shape);
+    }
+
+    private static Both weight(CudaBackend gb, DType dt, float[] values, long... shape) {
         MemorySegment seg = hostWeights.allocate((long) values.length * dt.byteSize(), 64);
         for (int i = 0; i < values.length; i++) {
             switch (dt) {
@@ -101,7 +123,7 @@ class CudaOpHarnessTest {
                 case F16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16(values[i]));
             }
         }
-        return new Both(cpu.weight(dt, seg, shape), gpu.weight(dt, seg, shape));
+        return new Both(cpu.weight(dt, seg, shape), gb.weight(dt, seg, shape));
     }
 
     private static short toBf16(float f) {
@@ -111,7 +133,11 @@ class CudaOpHarnessTest {
 
     /** Relative L2 error of the GPU tensor against the CPU one, failing on any NaN left by the poison. */
     private static void assertClose(String what, Both t, double tol) {
-        float[] ref = cpu.download(t.c()), got = gpu.download(t.g());
+        assertClose(gpu, what, t, tol);
+    }
+
+    private static void assertClose(CudaBackend gb, String what, Both t, double tol) {
+        float[] ref = cpu.download(t.c()), got = gb.download(t.g());
         assertEquals(ref.length, got.length, what);
         double num = 0, den = 0;
         for (int i = 0; i < ref.length; i++) {
@@ -478,7 +504,255 @@ class CudaOpHarnessTest {
         }
     }
 
+    // ---------------------------------------------------------------- fused PolyV kernels (Precision.BF16)
+
+    private static long pathCount(CudaBackend be, String key) {
+        return be.pathCounts().getOrDefault(key, 0L);
+    }
+
+    /** Precision.BF16 rounds F32 matrices to bf16 at upload (round to nearest even) and keeps vectors F32. */
+    @Test
+    void bf16PrecisionRoundsF32MatricesAndKeepsVectors() {
+        Both m = weight(gpu16, DType.F32, new float[] {1f, 1.00390625f, 3.14159f, -2.5f}, 2, 2);
+        assertEquals(DType.BF16, m.g().dtype());
+        // 1 + 2^-8 is half an ulp of bf16 above 1: ties to even -> 1; 3.14159 -> 3.140625
+        assertArrayEquals(new float[] {1f, 1f, 3.140625f, -2.5f}, gpu16.download(m.g()));
+        Both v = weight(gpu16, DType.F32, new float[] {3.14159f, 2f}, 2);
+        assertEquals(DType.F32, v.g().dtype());
+        assertArrayEquals(new float[] {3.14159f, 2f}, gpu16.download(v.g()));
+    }
+
+    /** Bf16 expert weights {gate, up, down} of {@code m} experts on the CPU and on {@code gpu16}. */
+    private static Both[][] bf16Experts(Random r, int m, int hidden, int ffn) {
+        Both[][] experts = new Both[m][];
+        for (int e = 0; e < m; e++) {
+            experts[e] = new Both[] {weight(gpu16, DType.BF16, random(r, ffn * hidden, 0.1f), ffn, hidden),
+                    weight(gpu16, DType.BF16, random(r, ffn * hidden, 0.1f), ffn, hidden),
+                    weight(gpu16, DType.BF16, random(r, hidden * ffn, 0.1f), hidden, ffn)};
+        }
+        return experts;
+    }
+
+    private static ExpertWeights expertWeights(Both[][] experts, boolean onGpu) {
+        List<Tensor> g = new ArrayList<>(), u = new ArrayList<>(), d = new ArrayList<>();
+        for (Both[] e : experts) {
+            g.add(onGpu ? e[0].g() : e[0].c());
+            u.add(onGpu ? e[1].g() : e[1].c());
+            d.add(onGpu ? e[2].g() : e[2].c());
+        }
+        return new ExpertWeights(g, u, d);
+    }
+
+    /**
+     * moe_router_v2 (fp32 accumulation of F32 x times the bf16 router weight) against the CPU router GEMM
+     * + softmaxTopK on the same bf16 weight: 1 token, primes, 64 experts (the _m64 build), all tokens to
+     * one expert. Logits within 1e-5 (summation order only); ids exact wherever the CPU's k-th and
+     * (k+1)-th probabilities differ by more than 1e-4 (closer pairs may swap under another order).
+     */
+    @Test
+    void fusedRouterMatchesTheCpuRouter() {
+        Random r = new Random(21);
+        //                tokens hidden  M  k  renorm oneExpert
+        Object[][] cases = {{1, 64, 4, 2, true, false}, {97, 136, 7, 3, false, false}, {257, 3584, 4, 2, true, false},
+                {31, 64, 64, 8, true, false}, {13, 96, 4, 1, false, true}};
+        for (Object[] c : cases) {
+            int n = (int) c[0], hidden = (int) c[1], m = (int) c[2], k = (int) c[3];
+            boolean renorm = (boolean) c[4], oneExpert = (boolean) c[5];
+            float[] x = random(r, n * hidden, 1f), gate = random(r, m * hidden, 0.2f);
+            if (oneExpert) {                                  // x > 0 and a large positive row 2: expert 2 first for every token
+                for (int i = 0; i < x.length; i++) x[i] = Math.abs(x[i]);
+                for (int j = 0; j < hidden; j++) gate[2 * hidden + j] = 1f;
+            }
+            String what = "moeRoute n=" + n + " hidden=" + hidden + " M=" + m + " k=" + k;
+            long before = pathCount(gpu16, "moeRoute:moe_router_v2");
+            try (Spaces sp = new Spaces(gpu16)) {
+                Both xs = sp.of(x, n, hidden), w = weight(gpu16, DType.BF16, gate, m, hidden), logits = sp.out(n, m);
+                int[] idsC = new int[n * k], idsG = new int[n * k];
+                float[] wC = new float[n * k], wG = new float[n * k];
+                cpu.moeRoute(xs.c(), w.c(), k, renorm, logits.c(), idsC, wC);
+                gpu16.moeRoute(xs.g(), w.g(), k, renorm, logits.g(), idsG, wG);
+                assertClose(gpu16, what + " logits", logits, 1e-5);
+                float[] l = cpu.download(logits.c());
+                for (int t = 0; t < n; t++) {
+                    if (oneExpert) assertEquals(2, idsG[t * k], what + ": token " + t + " must go to expert 2 first");
+                    if (topKMargin(l, t, m, k) <= 1e-4) continue;
+                    for (int j = 0; j < k; j++) {
+                        assertEquals(idsC[t * k + j], idsG[t * k + j], what + ": id of token " + t + " slot " + j);
+                        assertEquals(wC[t * k + j], wG[t * k + j], 1e-5f, what + ": weight of token " + t + " slot " + j);
+                    }
+                }
+            }
+            assertEquals(before + 1, pathCount(gpu16, "moeRoute:moe_router_v2"), what + " must take the fused router");
+        }
+    }
+
+    /** The gap between the k-th and (k+1)-th softmax probability of row t (infinite when k == M). */
+    private static double topKMargin(float[] logits, int t, int m, int k) {
+        double[] p = new double[m];
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int e = 0; e < m; e++) max = Math.max(max, logits[t * m + e]);
+        for (int e = 0; e < m; e++) sum += p[e] = Math.exp(logits[t * m + e] - max);
+        for (int e = 0; e < m; e++) p[e] /= sum;
+        java.util.Arrays.sort(p);
+        return k == m ? Double.POSITIVE_INFINITY : p[m - k] - p[m - k - 1];
+    }
+
+    /**
+     * Stages 2-4 fused (moe_align_v2 -> expert_gate_up -> expert_down -> moe_combine_v2) against the CPU
+     * stage loop: 1 token (GEMV path), primes (MMA path), an expert with no tokens, all tokens to one
+     * expert, a routing handed in from the host (uploaded) and one straight from the fused router (its
+     * device copy). Relative L2 2e-2: x and h are rounded to bf16 (2^-9 relative each) on the GPU only.
+     */
+    @Test
+    void fusedExpertsMatchTheCpuStageLoop() {
+        Random r = new Random(22);
+        //                tokens hidden ffn  M  k
+        int[][] cases = {{1, 64, 40, 4, 2}, {13, 96, 56, 4, 2}, {97, 136, 72, 5, 2}, {23, 96, 48, 4, 1}, {5, 3584, 256, 4, 2}};
+        for (int[] c : cases) {
+            int n = c[0], hidden = c[1], ffn = c[2], m = c[3], k = c[4];
+            Both[][] experts = bf16Experts(r, m, hidden, ffn);
+            int[] ids = new int[n * k];
+            float[] w = new float[n * k];
+            for (int t = 0; t < n; t++) {
+                ids[t * k] = 1;                                        // every token's first choice: expert 1
+                if (k == 2) ids[t * k + 1] = r.nextBoolean() ? 0 : 2;  // expert m-1 never chosen (m >= 4)
+                for (int j = 0; j < k; j++) w[t * k + j] = 0.25f + r.nextFloat();
+            }
+            String what = "moeExperts n=" + n + " hidden=" + hidden + " ffn=" + ffn + " M=" + m + " k=" + k;
+            long before = pathCount(gpu16, "moeExperts:token_permutation+expert_ffn");
+            try (Spaces sp = new Spaces(gpu16)) {
+                Both x = sp.of(random(r, n * hidden, 1f), n, hidden), out = sp.out(n, hidden);
+                cpu.moeExperts(x.c(), k, ids, w, expertWeights(experts, false), out.c());
+                gpu16.moeExperts(x.g(), k, ids, w, expertWeights(experts, true), out.g());
+                assertClose(gpu16, what, out, 2e-2);
+            }
+            assertEquals(before + 1, pathCount(gpu16, "moeExperts:token_permutation+expert_ffn"), what + " must take the fused path");
+        }
+        // router -> experts on the device: the experts read the router's own device ids
+        int n = 37, hidden = 64, ffn = 48, m = 4, k = 2;
+        Both[][] experts = bf16Experts(r, m, hidden, ffn);
+        long reused = pathCount(gpu16, "moeExperts.routing:router_device_copy");
+        try (Spaces sp = new Spaces(gpu16)) {
+            Both x = sp.of(random(r, n * hidden, 1f), n, hidden), gate = weight(gpu16, DType.BF16, random(r, m * hidden, 0.3f), m, hidden);
+            Both logits = sp.out(n, m), out = sp.out(n, hidden);
+            int[] ids = new int[n * k];
+            float[] w = new float[n * k];
+            gpu16.moeRoute(x.g(), gate.g(), k, true, logits.g(), ids, w);
+            gpu16.moeExperts(x.g(), k, ids, w, expertWeights(experts, true), out.g());
+            cpu.moeExperts(x.c(), k, ids, w, expertWeights(experts, false), out.c());   // the same routing on the CPU
+            assertClose(gpu16, "router -> experts on the device", out, 2e-2);
+        }
+        assertEquals(reused + 1, pathCount(gpu16, "moeExperts.routing:router_device_copy"));
+    }
+
+    /** The F32 backend keeps the fp32 stage loop for moeExperts (golden 1e-4), the same numbers as the CPU's. */
+    @Test
+    void f32PrecisionKeepsTheStageLoop() {
+        Random r = new Random(23);
+        int n = 11, hidden = 64, ffn = 40, m = 4, k = 2;
+        Both[][] experts = new Both[m][];
+        for (int e = 0; e < m; e++) {
+            experts[e] = new Both[] {weight(DType.BF16, random(r, ffn * hidden, 0.1f), ffn, hidden),
+                    weight(DType.BF16, random(r, ffn * hidden, 0.1f), ffn, hidden), weight(DType.BF16, random(r, hidden * ffn, 0.1f), hidden, ffn)};
+        }
+        int[] ids = new int[n * k];
+        float[] w = new float[n * k];
+        for (int t = 0; t < n; t++) {
+            ids[t * k] = t % 3;
+            ids[t * k + 1] = 3;
+            w[t * k] = 0.7f;
+            w[t * k + 1] = 0.3f;
+        }
+        long before = pathCount(gpu, "moeExperts:stage_loop");
+        try (Spaces sp = new Spaces()) {
+            Both x = sp.of(random(r, n * hidden, 1f), n, hidden), out = sp.out(n, hidden);
+            cpu.moeExperts(x.c(), k, ids, w, expertWeights(experts, false), out.c());
+            gpu.moeExperts(x.g(), k, ids, w, expertWeights(experts, true), out.g());
+            assertClose("moeExperts F32 stage loop", out, 1e-5);
+        }
+        assertEquals(before + 1, pathCount(gpu, "moeExperts:stage_loop"));
+        assertEquals(0L, pathCount(gpu, "moeExperts:token_permutation+expert_ffn"));
+    }
+
+    /**
+     * window_attention_v2 against the CPU for head dims 80 (ViT), 64 and 128, windows of unequal length
+     * from an odd merged grid, full frames, a one-row sequence; head dim 40 takes the simple kernel (the
+     * documented fallback). Relative L2 2e-2: q, k, v and P go through bf16 on the GPU.
+     */
+    @Test
+    void windowAttentionMatchesTheCpuAndFallsBackForOtherHeadDims() {
+        Random r = new Random(24);
+        WindowIndex win = WindowIndex.compute(2, 10, 14, 2, 4);   // merged grid 5 x 7: windows of 64, 48, 16, 12 patches
+        int[][] segs = {win.cuWindows(), win.cuFrames(), {0, 1, 5, 12, 13}, {0, 1}, {0, 70, 71, 200}};
+        int[][] dims = {{16, 80}, {4, 80}, {2, 64}, {3, 128}, {2, 40}};
+        for (int s = 0; s < segs.length; s++) {
+            int rows = segs[s][segs[s].length - 1], heads = dims[s][0], hd = dims[s][1];
+            boolean fused = hd != 40;
+            String key = fused ? "attentionSegments:window_attention_v2" : "attentionSegments:attention_segments";
+            long before = pathCount(gpu16, key);
+            try (Spaces sp = new Spaces(gpu16)) {
+                Both q = sp.of(random(r, rows * heads * hd, 1f), rows, (long) heads * hd);
+                Both k = sp.of(random(r, rows * heads * hd, 1f), rows, (long) heads * hd);
+                Both v = sp.of(random(r, rows * heads * hd, 1f), rows, (long) heads * hd);
+                Both out = sp.out(rows, (long) heads * hd);
+                cpu.attentionSegments(q.c(), k.c(), v.c(), out.c(), heads, segs[s]);
+                gpu16.attentionSegments(q.g(), k.g(), v.g(), out.g(), heads, segs[s]);
+                assertClose(gpu16, "attentionSegments hd=" + hd + " " + java.util.Arrays.toString(segs[s]), out, fused ? 2e-2 : 1e-5);
+            }
+            assertEquals(before + 1, pathCount(gpu16, key), "hd=" + hd + " must take " + key);
+        }
+    }
+
     // ---------------------------------------------------------------- runtime behaviour
+
+    /**
+     * A CUDA graph captured from device-only ops (rmsNorm, F32 matmul, siluMul, add, rope, causal
+     * attention) replays them bitwise like direct execution on fresh inputs written between launches;
+     * an op that copies host data (embedding ids) is refused by name and leaves the stream usable.
+     */
+    @Test
+    void aCapturedGraphReplaysDeviceOnlyOpsAndRefusesHostCopies() {
+        Random r = new Random(25);
+        int n = 3, d = 96, inter = 40, heads = 6, hd = 16;
+        Tensor wg = weight(DType.F32, random(r, inter * d, 0.1f), inter, d).g(), wu = weight(DType.F32, random(r, inter * d, 0.1f), inter, d).g();
+        Tensor wd = weight(DType.F32, random(r, d * inter, 0.1f), d, inter).g();
+        try (Workspace ws = gpu.workspace()) {
+            Tensor x = ws.f32(n, d), norm = ws.f32(random(r, d, 1f), d), h = ws.f32(n, d), g = ws.f32(n, inter), u = ws.f32(n, inter);
+            Tensor y = ws.f32(n, d), cos = ws.f32(random(r, n * hd, 1f), n, hd), sin = ws.f32(random(r, n * hd, 1f), n, hd);
+            Tensor att = ws.f32(n, d), table = ws.f32(random(r, 5 * d, 1f), 5, d);
+            Runnable step = () -> {
+                gpu.rmsNorm(x, norm, 1e-6f, h);
+                gpu.rope(h, heads, cos, sin);
+                gpu.attentionCausal(h, h, h, att, heads, heads, 0);
+                gpu.matmul(att, wg, null, g);
+                gpu.matmul(att, wu, null, u);
+                gpu.siluMul(g, u, g);
+                gpu.matmul(g, wd, null, y);
+                gpu.add(x, y, y);
+            };
+            float[][] inputs = {random(r, n * d, 1f), random(r, n * d, 1f), random(r, n * d, 1f)};
+            float[][] direct = new float[inputs.length][];
+            for (int i = 0; i < inputs.length; i++) {
+                gpu.upload(inputs[i], x);
+                step.run();
+                direct[i] = gpu.download(y);
+            }
+            try (CudaGraph graph = gpu.capture(step)) {
+                for (int i = inputs.length - 1; i >= 0; i--) {
+                    gpu.upload(inputs[i], x);
+                    gpu.fill(y, Float.NaN);
+                    gpu.launch(graph);
+                    assertArrayEquals(direct[i], gpu.download(y), "graph replay " + i);
+                }
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> gpu.capture(() -> gpu.embedding(table, new int[] {1, 4, 0}, h)));
+            assertTrue(e.getMessage().contains("CUDA graph capture"), e.getMessage());
+            gpu.upload(inputs[0], x);
+            step.run();
+            assertArrayEquals(direct[0], gpu.download(y), "the stream works after a refused capture");
+        }
+    }
+
 
     @Test
     void aWarmDecodeStepMakesNoDeviceAllocation() {

@@ -138,4 +138,20 @@ class DeviceMemoryPoolTest {
         assertThrows(IllegalStateException.class, () -> pool.allocate(10));
         assertThrows(IllegalStateException.class, a::close, "its block was already freed by close()");
     }
+
+    @Test
+    void aCaptureGuardRefusesEveryAllocationUntilLifted() {
+        FakeAllocator fake = new FakeAllocator();
+        try (DeviceMemoryPool pool = new DeviceMemoryPool(fake)) {
+            pool.allocate(1000).close();                      // cached: the guard must refuse even a cache hit
+            pool.captureGuard("not inside a CUDA graph capture");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.allocate(1000));
+            assertEquals("not inside a CUDA graph capture", e.getMessage());
+            assertThrows(IllegalStateException.class, () -> pool.allocateDedicated(64));
+            assertEquals(1, fake.allocations);
+            pool.captureGuard(null);
+            pool.allocate(1000).close();
+            assertEquals(1, fake.allocations);                // served from the cache again
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package ai.polyv.runtime.cuda.bench;
 
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.runtime.backend.ExpertWeights;
 import ai.polyv.runtime.backend.Workspace;
 import ai.polyv.runtime.cuda.CudaBackend;
 import ai.polyv.runtime.cuda.CudaEvent;
@@ -47,9 +48,9 @@ public final class CudaKernelBench {
     }
 
     public static void main(String[] args) throws Exception {
-        String reason = ai.polyv.runtime.cuda.CudaContext.unavailableReason();
-        if (reason != null) {
-            System.err.println("CudaKernelBench: " + reason);
+        ai.polyv.runtime.cuda.CudaProbe probe = ai.polyv.runtime.cuda.CudaProbe.probe();
+        if (!probe.available()) {
+            System.err.println("CudaKernelBench: " + probe.reason());
             System.exit(2);
         }
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 50;
@@ -117,6 +118,48 @@ public final class CudaKernelBench {
         return be.weight(dt, seg, m, k);
     }
 
+    /** A matrix of cheap deterministic values (the expert weights are too large to draw gaussians for). */
+    private Tensor patternWeight(int m, int k, Arena arena) {
+        MemorySegment seg = arena.allocate((long) m * k * 2, 64);
+        for (long i = 0; i < (long) m * k; i++) {
+            float v = (((i * 2654435761L) & 0x7ff) - 1024) * 2e-5f;
+            seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (Float.floatToRawIntBits(v) >>> 16));
+        }
+        return be.weight(DType.BF16, seg, m, k);
+    }
+
+    /**
+     * The fused PolyV kernels as the model calls them (Precision.BF16): router, experts (permutation +
+     * gate/up + down + combine, the routing kept on the device), vision window attention.
+     */
+    private void fused(Arena arena, Workspace ws, int hidden, int ffn) {
+        int m = 4, k = 2;
+        Tensor gate = weight(DType.BF16, m, hidden, arena);
+        List<Tensor> g = new ArrayList<>(), u = new ArrayList<>(), d = new ArrayList<>();
+        for (int e = 0; e < m; e++) {
+            g.add(patternWeight(ffn, hidden, arena));
+            u.add(patternWeight(ffn, hidden, arena));
+            d.add(patternWeight(hidden, ffn, arena));
+        }
+        ExpertWeights experts = new ExpertWeights(g, u, d);
+        for (int n : new int[] {1, 256, 4096}) {
+            Tensor x = ws.f32(random(n * hidden), n, hidden), logits = ws.f32(n, m), out = ws.f32(n, hidden);
+            int[] ids = new int[n * k];
+            float[] w = new float[n * k];
+            memory("moeRoute fused (moe_router_v2, incl. download)", n + "x" + hidden + ", 4 experts top-2",
+                    (long) n * hidden * 4 + (long) m * hidden * 2 + (long) n * (m + 2 * k) * 4, () -> be.moeRoute(x, gate, k, false, logits, ids, w));
+            be.moeRoute(x, gate, k, false, logits, ids, w);
+            compute("moeExperts fused (permute + expert_ffn + combine)", n + " tokens, 4 experts top-2, " + hidden + "/" + ffn,
+                    2.0 * n * k * 3 * hidden * ffn, true, () -> be.moeExperts(x, k, ids, w, experts, out));
+        }
+        WindowIndex win = WindowIndex.compute(1, 72, 72, 2, 4);          // 5184 patches, windows of 64
+        int np = 5184, vh = 16, vhd = 80;
+        Tensor vq = ws.f32(random(np * vh * vhd), np, (long) vh * vhd), vo = ws.f32(np, (long) vh * vhd);
+        compute("attentionSegments (window_attention_v2, incl. bf16 casts)", np + " patches, 16 x 80, windows of 64", 4.0 * vh * vhd * np * 64, true,
+                () -> be.attentionSegments(vq, vq, vq, vo, vh, win.cuWindows()));
+        System.out.println("bf16 backend paths: " + be.pathCounts());
+    }
+
     private void all(boolean bf16) {
         int hidden = 3584, ffn = 18944;
         String tag = bf16 ? " (bf16 weights)" : "";
@@ -127,7 +170,10 @@ public final class CudaKernelBench {
                 compute("matmul" + tag, n + "x" + hidden + " . [" + ffn + "x" + hidden + "]^T", 2.0 * n * hidden * ffn, bf16,
                         () -> be.matmul(x, wUp, null, y));
             }
-            if (bf16) return;   // the other ops do not depend on the weight precision
+            if (bf16) {          // the other ops do not depend on the weight precision, but these take the fused kernels
+                fused(arena, ws, hidden, ffn);
+                return;
+            }
             int n = 4096;
             Tensor x = ws.f32(random(n * hidden), n, hidden), o = ws.f32(n, hidden), w = ws.f32(random(hidden), hidden);
             memory("rmsNorm", n + "x" + hidden, 2L * n * hidden * 4, () -> be.rmsNorm(x, w, 1e-6f, o));

@@ -3,6 +3,7 @@ package ai.polyv.runtime.cuda.kernels;
 import java.util.ArrayList;
 import java.util.List;
 
+import ai.polyv.runtime.cuda.CudaException;
 import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
@@ -26,7 +27,7 @@ public final class DeviceArena implements AutoCloseable {
         for (long d : shape) n *= d;
         long bytes = n * type.byteSize();
         CUdeviceptr p = new CUdeviceptr();
-        JCudaDriver.cuMemAlloc(p, bytes + GUARD_BYTES);
+        CudaException.check(JCudaDriver.cuMemAlloc(p, bytes + GUARD_BYTES), "cuMemAlloc");
         owned.add(p);
         return DeviceTensor.of(name, p, type, shape);
     }
@@ -37,7 +38,7 @@ public final class DeviceArena implements AutoCloseable {
 
     /** Fills the tensor and its guard with {@link #POISON}. */
     public void poison(DeviceTensor t) {
-        JCudaDriver.cuMemsetD32(t.ptr(), POISON, (bytes(t) + GUARD_BYTES + 3) / 4);
+        CudaException.check(JCudaDriver.cuMemsetD32(t.ptr(), POISON, (bytes(t) + GUARD_BYTES + 3) / 4), "cuMemsetD32");
     }
 
     /** True if the guard after {@code t} still holds {@link #POISON} (poison it before the run). */
@@ -45,20 +46,20 @@ public final class DeviceArena implements AutoCloseable {
         long b = bytes(t), start = (b + 3) / 4 * 4;  // the first whole word after the data
         int words = (int) ((b + GUARD_BYTES - start) / 4);
         int[] g = new int[words];
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(g), t.ptr().withByteOffset(start), (long) words * Sizeof.INT);
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(g), t.ptr().withByteOffset(start), (long) words * Sizeof.INT), "cuMemcpyDtoH");
         for (int v : g) if (v != POISON) return false;
         return true;
     }
 
     public DeviceTensor upload(String name, float[] v, long... shape) {
         DeviceTensor t = alloc(name, DeviceDType.F32, shape);
-        JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(v), (long) v.length * Sizeof.FLOAT);
+        CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(v), (long) v.length * Sizeof.FLOAT), "cuMemcpyHtoD");
         return t;
     }
 
     public DeviceTensor upload(String name, int[] v, long... shape) {
         DeviceTensor t = alloc(name, DeviceDType.I32, shape);
-        JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(v), (long) v.length * Sizeof.INT);
+        CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(v), (long) v.length * Sizeof.INT), "cuMemcpyHtoD");
         return t;
     }
 
@@ -67,33 +68,33 @@ public final class DeviceArena implements AutoCloseable {
         DeviceTensor t = alloc(name, DeviceDType.BF16, shape);
         short[] s = new short[v.length];
         for (int i = 0; i < v.length; i++) s[i] = ai.polyv.runtime.cpu.WeightFormat.toBf16(v[i]);
-        JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(s), (long) s.length * Sizeof.SHORT);
+        CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(s), (long) s.length * Sizeof.SHORT), "cuMemcpyHtoD");
         return t;
     }
 
     /** Uploads bf16 bit patterns as they are. */
     public DeviceTensor uploadBf16Bits(String name, short[] bits, long... shape) {
         DeviceTensor t = alloc(name, DeviceDType.BF16, shape);
-        JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(bits), (long) bits.length * Sizeof.SHORT);
+        CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(bits), (long) bits.length * Sizeof.SHORT), "cuMemcpyHtoD");
         return t;
     }
 
     public static float[] downloadF32(DeviceTensor t) {
         float[] v = new float[(int) t.numel()];
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(v), t.ptr(), (long) v.length * Sizeof.FLOAT);
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(v), t.ptr(), (long) v.length * Sizeof.FLOAT), "cuMemcpyDtoH");
         return v;
     }
 
     public static int[] downloadI32(DeviceTensor t) {
         int[] v = new int[(int) t.numel()];
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(v), t.ptr(), (long) v.length * Sizeof.INT);
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(v), t.ptr(), (long) v.length * Sizeof.INT), "cuMemcpyDtoH");
         return v;
     }
 
     /** A bf16 tensor as float32 values. */
     public static float[] downloadBf16(DeviceTensor t) {
         short[] s = new short[(int) t.numel()];
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(s), t.ptr(), (long) s.length * Sizeof.SHORT);
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(s), t.ptr(), (long) s.length * Sizeof.SHORT), "cuMemcpyDtoH");
         float[] v = new float[s.length];
         for (int i = 0; i < s.length; i++) v[i] = Float.intBitsToFloat((s[i] & 0xFFFF) << 16);
         return v;

@@ -2,6 +2,8 @@ package ai.polyv.runtime.cuda.kernels;
 
 import java.util.Arrays;
 
+import ai.polyv.runtime.cuda.DevicePointers;
+import ai.polyv.runtime.tensor.Tensor;
 import jcuda.driver.CUdeviceptr;
 
 /**
@@ -10,6 +12,7 @@ import jcuda.driver.CUdeviceptr;
  * ({@code rowStride == shape[last]} means contiguous) and its byte offset from a {@code cuMemAlloc}
  * base (allocations are 256-byte aligned, so {@code byteOffset % 16 == 0} means 16-byte aligned).
  * The kernels need contiguous, 16-byte aligned tensors; the launchers check both before a launch.
+ * The CUDA backend's tensors become DeviceTensors through {@link #of(String, Tensor)} (no copy).
  *
  * @param shape row-major logical shape, e.g. {@code [tokens, hidden]}
  */
@@ -23,6 +26,25 @@ public record DeviceTensor(String name, CUdeviceptr ptr, DeviceDType dtype, long
     /** A contiguous tensor at the start of an allocation (or of a 256-byte aligned sub-allocation). */
     public static DeviceTensor of(String name, CUdeviceptr ptr, DeviceDType dtype, long... shape) {
         return new DeviceTensor(name, ptr, dtype, shape, shape[shape.length - 1], 0);
+    }
+
+    /**
+     * The bridge from the CUDA backend's device {@link Tensor}s ({@link DevicePointers}: the segment
+     * address is the device pointer): same memory, F32 or BF16, contiguous; {@code byteOffset} is the
+     * absolute device address, so the launchers' 16-byte alignment check is exact.
+     */
+    public static DeviceTensor of(String name, Tensor t) {
+        DeviceDType type = switch (t.dtype()) {
+            case F32 -> DeviceDType.F32;
+            case BF16 -> DeviceDType.BF16;
+            case F16 -> throw new IllegalArgumentException(name + ": " + t + " is F16, which the PolyV kernels do not read");
+        };
+        return at(name, DevicePointers.address(t), type, t.shape());
+    }
+
+    /** A contiguous tensor at a device address (e.g. a pool block); {@code byteOffset} is the address. */
+    public static DeviceTensor at(String name, long address, DeviceDType dtype, long... shape) {
+        return new DeviceTensor(name, DevicePointers.of(address), dtype, shape, shape[shape.length - 1], address);
     }
 
     @Override

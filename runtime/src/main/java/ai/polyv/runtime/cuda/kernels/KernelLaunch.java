@@ -1,9 +1,11 @@
 package ai.polyv.runtime.cuda.kernels;
 
+import ai.polyv.runtime.cuda.CudaException;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 
@@ -34,7 +36,8 @@ final class KernelLaunch {
                 default -> throw new IllegalArgumentException("unsupported kernel argument " + args[i].getClass());
             };
         }
-        JCudaDriver.cuLaunchKernel(fn, d.gridX(), d.gridY(), d.gridZ(), d.block(), 1, 1, d.sharedBytes(), stream,
+        int r = JCudaDriver.cuLaunchKernel(fn, d.gridX(), d.gridY(), d.gridZ(), d.block(), 1, 1, d.sharedBytes(), stream,
                 Pointer.to(params), null);
+        if (r != CUresult.CUDA_SUCCESS) throw new CudaException("cuLaunchKernel(" + d + ") failed: " + CUresult.stringFor(r), r);
     }
 }

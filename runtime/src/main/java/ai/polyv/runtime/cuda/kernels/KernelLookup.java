@@ -1,21 +1,19 @@
 package ai.polyv.runtime.cuda.kernels;
 
+import ai.polyv.runtime.cuda.KernelLibrary;
 import jcuda.driver.CUfunction;
-import jcuda.driver.CUmodule;
-import jcuda.driver.JCudaDriver;
 
-/** Finds a kernel by its {@code extern "C"} name, e.g. in a module loaded from a fatbin. */
+/** Finds a kernel by its {@code extern "C"} name, e.g. in a module of the {@link KernelLibrary}. */
 @FunctionalInterface
 public interface KernelLookup {
 
     CUfunction function(String name);
 
-    /** Lookup through {@code cuModuleGetFunction} in one loaded module. */
-    static KernelLookup of(CUmodule module) {
-        return name -> {
-            CUfunction f = new CUfunction();
-            JCudaDriver.cuModuleGetFunction(f, module, name);
-            return f;
-        };
+    /**
+     * The kernels of {@code op} ({@code kernels/src/main/cuda/<op>.cu}) in the backend's one module loader:
+     * the module is loaded (fatbin, else NVRTC) on the first lookup and every failure names the module and kernel.
+     */
+    static KernelLookup of(KernelLibrary library, String op) {
+        return name -> library.module(op).function(name);
     }
 }

@@ -19,11 +19,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import ai.polyv.runtime.cuda.CudaContext;
+import ai.polyv.runtime.cuda.CudaProbe;
+import ai.polyv.runtime.cuda.KernelLibrary;
 import ai.polyv.runtime.model.MoeRouter;
 import ai.polyv.runtime.model.TokenPermutation;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
-import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 
@@ -49,36 +49,32 @@ class PolyVKernelsGpuTest {
     static final float ATTENTION_ABS_TOL = 2e-2f;
 
     private static CudaProbe probe;
-    private static CUcontext ctx;
-    private static CUdevice device;
-    private static CUmodule router, permutation, experts, attention;
+    private static CudaContext ctx;
+    private static KernelLibrary library;
+    private static KernelLookup router, permutation, experts, attention;
     private static final CUstream STREAM = new CUstream(); // the legacy default stream
 
     @BeforeAll
     static void setUp() {
         probe = CudaProbe.probe();
         if (!probe.available()) return;   // every test is skipped in requireDevice, with the reason
-        device = new CUdevice();
-        JCudaDriver.cuDeviceGet(device, 0);
-        ctx = new CUcontext();
-        JCudaDriver.cuDevicePrimaryCtxRetain(ctx, device);
-        JCudaDriver.cuCtxSetCurrent(ctx);
-        router = KernelBinaries.load("moe_router");
-        permutation = KernelBinaries.load("token_permutation");
-        experts = KernelBinaries.load("expert_ffn");
-        attention = KernelBinaries.load("window_attention");
+        ctx = CudaContext.open(0);
+        library = new KernelLibrary(ctx.info());   // the CUDA backend's module loader (fatbin, else NVRTC)
+        router = KernelLookup.of(library, "moe_router");
+        permutation = KernelLookup.of(library, "token_permutation");
+        experts = KernelLookup.of(library, "expert_ffn");
+        attention = KernelLookup.of(library, "window_attention");
     }
 
     @BeforeEach
     void requireDevice() {
-        Assumptions.assumeTrue(probe.available(), "PolyV CUDA kernel tests skipped: " + probe.reason());
+        Assumptions.assumeTrue(probe.available(), () -> probe.skipMessage("PolyV CUDA kernel tests"));
     }
 
     @AfterAll
     static void tearDown() {
-        if (ctx == null) return;
-        for (CUmodule m : new CUmodule[] {router, permutation, experts, attention}) if (m != null) JCudaDriver.cuModuleUnload(m);
-        JCudaDriver.cuDevicePrimaryCtxRelease(device);
+        if (library != null) library.close();
+        if (ctx != null) ctx.close();
     }
 
     static void sync() {
@@ -113,7 +109,7 @@ class PolyVKernelsGpuTest {
         int[][] cases = {{1, 64, 4, 2, 0, 0, 0}, {7, 3584, 4, 2, 0, 0, 0}, {4096, 3584, 4, 2, 0, 0, 0}, {37, 136, 13, 3, 1, 0, 0},
                          {100, 64, 64, 8, 0, 0, 0}, {300, 64, 5, 1, 0, 1, 0}, {257, 256, 4, 2, 1, 0, 1}, {61, 72, 33, 33, 1, 1, 0}};
         Random r = new Random(1);
-        MoeRouterKernel kernel = new MoeRouterKernel(KernelLookup.of(router));
+        MoeRouterKernel kernel = new MoeRouterKernel(router);
         for (int[] c : cases) {
             int tokens = c[0], hidden = c[1], m = c[2], k = c[3];
             boolean renorm = c[4] == 1, xf32 = c[5] == 1;
@@ -200,7 +196,7 @@ class PolyVKernelsGpuTest {
         int[][] cases = {{1, 1, 1, 0, 64}, {1, 2, 4, 0, 3584}, {4096, 2, 4, 0, 3584}, {1031, 3, 7, 0, 100}, {333, 2, 4, 1, 64},
                          {500, 2, 4, 2, 36}, {200, 8, 64, 0, 64}, {2049, 1, 3, 0, 8}};
         Random r = new Random(2);
-        TokenPermutationKernel kernel = new TokenPermutationKernel(KernelLookup.of(permutation));
+        TokenPermutationKernel kernel = new TokenPermutationKernel(permutation);
         for (int[] c : cases) {
             int tokens = c[0], k = c[1], m = c[2], hidden = c[4], n = tokens * k;
             String what = "permutation " + Arrays.toString(c);
@@ -274,7 +270,7 @@ class PolyVKernelsGpuTest {
         Object[][] cases = {{136, 200, new int[] {0, 1, 129, 300}}, {64, 64, new int[] {5}}, {3584, 256, new int[] {1, 0, 1, 0}},
                             {40, 88, new int[] {128, 0, 0, 257, 3}}, {72, 24, new int[] {2, 3}}};
         Random r = new Random(3);
-        ExpertFfnKernel kernel = new ExpertFfnKernel(KernelLookup.of(experts));
+        ExpertFfnKernel kernel = new ExpertFfnKernel(experts);
         for (Object[] c : cases) {
             int hidden = (int) c[0], ffn = (int) c[1];
             int[] counts = (int[]) c[2];
@@ -323,7 +319,7 @@ class PolyVKernelsGpuTest {
         Random r = new Random(4);
         // 3 x 271M bf16 weights held as bits (the surefire heap is 6 GB); a cheap generator instead of nextGaussian
         short[] gw = uniformBf16Bits(41, m * per, 0.02f), uw = uniformBf16Bits(42, m * per, 0.02f), dw = uniformBf16Bits(43, m * per, 0.02f);
-        ExpertFfnKernel kernel = new ExpertFfnKernel(KernelLookup.of(experts));
+        ExpertFfnKernel kernel = new ExpertFfnKernel(experts);
         try (DeviceArena a = new DeviceArena()) {
             DeviceTensor dg = a.uploadBf16Bits("gate_w", gw, m, ffn, hidden), du = a.uploadBf16Bits("up_w", uw, m, ffn, hidden);
             DeviceTensor dd = a.uploadBf16Bits("down_w", dw, m, hidden, ffn);
@@ -391,7 +387,7 @@ class PolyVKernelsGpuTest {
             {1, 128, new int[] {0, 64, 129}},
         };
         Random r = new Random(5);
-        WindowAttentionKernel kernel = new WindowAttentionKernel(KernelLookup.of(attention));
+        WindowAttentionKernel kernel = new WindowAttentionKernel(attention);
         for (Object[] c : cases) {
             int heads = (int) c[0], hd = (int) c[1];
             int[] cu = (int[]) c[2];
