@@ -156,6 +156,18 @@ class UpcyclerTest {
     void upcycledModelLoadsAndPrefills() {
         Path out = tmp.resolve("moe-load");
         upcycle(options(List.of(donor1), new int[] {1, 3}, 3), out);
+        // the output passes `polyv inspect` (file checks + every tensor the MoE config needs, with its shape)
+        java.io.PrintStream savedOut = System.out;
+        java.io.ByteArrayOutputStream inspected = new java.io.ByteArrayOutputStream();
+        int rc;
+        try {
+            System.setOut(new java.io.PrintStream(inspected, true, java.nio.charset.StandardCharsets.UTF_8));
+            rc = ai.polyv.cli.Main.run("inspect", out.toString());
+        } finally {
+            System.setOut(savedOut);
+        }
+        assertEquals(0, rc, inspected.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(inspected.toString(java.nio.charset.StandardCharsets.UTF_8).contains("VALID (file checks; all "), "inspect verdict");
         try (Backend be = Backend.cpu(); PolyVModel model = PolyVModel.load(out, be); Session s = model.newSession(16)) {
             assertTrue(model.config().isMoeLayer(3));
             float[] logits = s.prefill(PROMPT, List.of());
