@@ -9,6 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Writing files so that a reader sees either the old file or the complete new one: data goes to a temp file
@@ -50,6 +53,7 @@ public final class AtomicFiles {
                 writer.write(ch);
                 ch.force(true);
             }
+            publishPermissions(tmp, abs);
             try {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -61,6 +65,22 @@ public final class AtomicFiles {
             if (!done) {
                 Files.deleteIfExists(tmp);
             }
+        }
+    }
+
+    /** The POSIX permissions a new file gets: {@code rw-r--r--} (temp files are created owner-only). */
+    public static final Set<PosixFilePermission> NEW_FILE_PERMISSIONS = PosixFilePermissions.fromString("rw-r--r--");
+
+    /**
+     * Gives the temp file the permissions of the file it replaces, or {@link #NEW_FILE_PERMISSIONS} for a new
+     * one, so that an atomic write does not leave an owner-only file behind. No-op on non-POSIX file systems.
+     */
+    private static void publishPermissions(Path tmp, Path target) throws IOException {
+        try {
+            Set<PosixFilePermission> perms = Files.exists(target) ? Files.getPosixFilePermissions(target) : NEW_FILE_PERMISSIONS;
+            Files.setPosixFilePermissions(tmp, perms);
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the temp file keeps the platform's defaults
         }
     }
 
