@@ -1,5 +1,6 @@
 package ai.polyv.runtime.cuda.bench;
 
+import ai.polyv.runtime.bench.Ceilings;
 import ai.polyv.runtime.cuda.Cublas;
 import ai.polyv.runtime.cuda.CudaBackend;
 import ai.polyv.runtime.cuda.CudaEvent;
@@ -31,6 +32,16 @@ public record GpuCeilings(double copyGBs, double bf16Tflops, double fp32Tflops) 
     /** Seconds of the roofline floor: the larger of bytes at the copy bandwidth and flops at the GEMM peak. */
     public double floorSeconds(double bytes, double flops, boolean bf16) {
         return Math.max(bytes / (copyGBs * 1e9), flops / ((bf16 ? bf16Tflops : fp32Tflops) * 1e12));
+    }
+
+    /**
+     * These ceilings in the CPU benchmarks' record, for the roofline arithmetic of {@code MoeBench} (same table
+     * as on the CPU): {@code fmaGflops*} = the cuBLAS GEMM rate of the backend's precision, {@code copyGBs} =
+     * {@code readGBs} = the device copy bandwidth; threads 1 and vectorBits 0 mark it as a GPU record.
+     */
+    public Ceilings asCeilings(boolean bf16) {
+        double peak = (bf16 ? bf16Tflops : fp32Tflops) * 1e3;
+        return new Ceilings(1, 0, peak, peak, copyGBs, copyGBs, COPY_BYTES);
     }
 
     public String describe() {
