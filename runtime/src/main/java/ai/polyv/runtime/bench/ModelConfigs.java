@@ -35,28 +35,30 @@ public final class ModelConfigs {
     }
 
     /**
-     * Parameter counts of a config (from its expected tensors).
+     * Parameter counts of a config (from its expected tensors), in SPEC.md's convention for "LLM parameters":
+     * the decoder with its embedding table and without {@code lm_head} (PolyV-7B: 11.35B, SPEC's "11.3B total").
      *
      * @param total     every tensor (vision tower, decoder, lm_head, synergy heads)
-     * @param llmTotal  the decoder: {@code model.*} and {@code lm_head.weight}
-     * @param llmActive the decoder as one token sees it: in each MoE layer only {@code topK} of the experts
+     * @param llm       the decoder: every {@code model.*} tensor (embedding table included, lm_head not)
+     * @param llmActive {@code llm} as one token sees it: in each MoE layer only {@code topK} of the {@code M} experts
+     * @param lmHead    {@code lm_head.weight} (0 when tied)
      * @param vision    the vision tower ({@code visual.*})
      */
-    public record ParameterCounts(long total, long llmTotal, long llmActive, long vision) {}
+    public record ParameterCounts(long total, long llm, long llmActive, long lmHead, long vision) {}
 
     public static ParameterCounts count(PolyVConfig c) {
-        long total = 0, llm = 0, vision = 0, inactive = 0;
-        int m = c.moe() == null ? 0 : c.moe().numExperts(), k = c.moe() == null ? 0 : c.moe().topK();
+        long total = 0, llm = 0, vision = 0, experts = 0, lmHead = 0;
+        int m = c.moe() == null ? 1 : c.moe().numExperts(), k = c.moe() == null ? 1 : c.moe().topK();
         for (ExpectedTensors.Spec s : ExpectedTensors.of(c)) {
             long n = s.numel();
             total += n;
             if (s.name().startsWith("visual.")) vision += n;
-            if (s.name().startsWith("model.") || s.name().equals("lm_head.weight")) {
+            if (s.name().equals("lm_head.weight")) lmHead += n;
+            if (s.name().startsWith("model.")) {
                 llm += n;
-                if (s.name().contains(".mlp.experts.")) inactive += n;   // counted below as the topK of M share
+                if (s.name().contains(".mlp.experts.")) experts += n;
             }
         }
-        long active = m == 0 ? llm : llm - inactive + inactive / m * k;
-        return new ParameterCounts(total, llm, active, vision);
+        return new ParameterCounts(total, llm, llm - experts + experts / m * k, lmHead, vision);
     }
 }

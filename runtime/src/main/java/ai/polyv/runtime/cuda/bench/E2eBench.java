@@ -60,8 +60,8 @@ public final class E2eBench {
     /**
      * The results.
      *
-     * @param bytesPerDecodeToken weights one decode step reads (every decoder matrix, top-k experts per MoE layer, one
-     *                            embedding row; KV cache left out: below 0.1% here)
+     * @param bytesPerDecodeToken weights one decode step reads (every decoder matrix with the top-k experts per MoE layer,
+     *                            one embedding row, lm_head; the KV cache is left out: under 0.5% of it at these lengths)
      * @param decodeRooflineTokensPerSecond copy bandwidth / bytesPerDecodeToken
      */
     public record Report(String benchmark, String config, String backend, String device, MachineInfo machine, GpuCeilings ceilings,
@@ -96,7 +96,7 @@ public final class E2eBench {
     /** Bytes of weights one decode token reads at {@code bytesPerValue} (2 for BF16, 4 for F32). */
     public static double bytesPerDecodeToken(PolyVConfig c, ModelConfigs.ParameterCounts p, int bytesPerValue) {
         long embedding = (long) c.text().vocabSize() * c.text().hiddenSize();
-        return (double) (p.llmActive() - embedding + c.text().hiddenSize()) * bytesPerValue;
+        return (double) (p.llmActive() - embedding + c.text().hiddenSize() + p.lmHead()) * bytesPerValue;
     }
 
     public static Report run(Options o, PrintStream log) {
@@ -179,8 +179,8 @@ public final class E2eBench {
     public static String table(Report r) {
         Table t = new Table("what", "value", "detail");
         t.row("parameters", String.format("%.2fB total", r.parameters().total() / 1e9),
-                String.format("LLM %.2fB total, %.2fB active; vision %.2fB", r.parameters().llmTotal() / 1e9, r.parameters().llmActive() / 1e9,
-                        r.parameters().vision() / 1e9));
+                String.format("LLM %.2fB, %.2fB active (embedding in, lm_head %.2fB out); vision %.2fB", r.parameters().llm() / 1e9,
+                        r.parameters().llmActive() / 1e9, r.parameters().lmHead() / 1e9, r.parameters().vision() / 1e9));
         t.row("weights on device", String.format("%.1f GB", r.deviceWeightGB()), String.format("made in %.1f s, never on the host", r.makeWeightsSeconds()));
         t.row("vision encoder", Table.num(r.visionEncoder().medianMs(), 1) + " ms",
                 IMAGE_PIXELS + "x" + IMAGE_PIXELS + " image, " + r.imageMergedTokens() + " merged tokens, median of " + r.visionEncoder().runs());
