@@ -3,7 +3,6 @@ package ai.polyv.runtime.cuda.bench;
 import ai.polyv.runtime.backend.ExpertWeights;
 import ai.polyv.runtime.backend.Workspace;
 import ai.polyv.runtime.cuda.CudaBackend;
-import ai.polyv.runtime.cuda.CudaEvent;
 import ai.polyv.runtime.model.WindowIndex;
 import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
@@ -11,7 +10,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -52,18 +50,7 @@ public final class CudaKernelBench {
 
     /** Median milliseconds of {@code runs} timed calls after 5 warm-up calls. */
     private double time(Runnable op) {
-        for (int i = 0; i < 5; i++) op.run();
-        double[] ms = new double[runs];
-        try (CudaEvent a = new CudaEvent(); CudaEvent b = new CudaEvent()) {
-            for (int i = 0; i < runs; i++) {
-                a.record(be.stream());
-                op.run();
-                b.record(be.stream());
-                ms[i] = CudaEvent.elapsedMillis(a, b);
-            }
-        }
-        Arrays.sort(ms);
-        return ms[runs / 2];
+        return GpuCeilings.medianMs(be.stream(), 5, runs, op);
     }
 
     private void memory(String op, String shape, long bytes, Runnable r) {

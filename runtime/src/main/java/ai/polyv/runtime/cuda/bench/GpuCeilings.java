@@ -4,6 +4,7 @@ import ai.polyv.runtime.bench.Ceilings;
 import ai.polyv.runtime.cuda.Cublas;
 import ai.polyv.runtime.cuda.CudaBackend;
 import ai.polyv.runtime.cuda.CudaEvent;
+import ai.polyv.runtime.cuda.CudaStream;
 import ai.polyv.runtime.cuda.CudaException;
 import ai.polyv.runtime.cuda.DeviceBuffer;
 import ai.polyv.runtime.cuda.DevicePointers;
@@ -72,13 +73,18 @@ public record GpuCeilings(double copyGBs, double bf16Tflops, double fp32Tflops) 
     }
 
     private static double median(CudaBackend be, int warmup, int runs, Runnable op) {
+        return medianMs(be.stream(), warmup, runs, op);
+    }
+
+    /** Median milliseconds of {@code runs} calls of {@code op} between two events on {@code stream}, after {@code warmup} calls. */
+    static double medianMs(CudaStream stream, int warmup, int runs, Runnable op) {
         for (int i = 0; i < warmup; i++) op.run();
         double[] ms = new double[runs];
         try (CudaEvent a = new CudaEvent(); CudaEvent b = new CudaEvent()) {
             for (int i = 0; i < runs; i++) {
-                a.record(be.stream());
+                a.record(stream);
                 op.run();
-                b.record(be.stream());
+                b.record(stream);
                 ms[i] = CudaEvent.elapsedMillis(a, b);
             }
         }
