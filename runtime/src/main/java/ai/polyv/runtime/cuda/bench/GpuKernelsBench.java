@@ -56,6 +56,7 @@ public final class GpuKernelsBench {
             kernelGroups.retainAll(KernelBench.GROUPS);
             if (!kernelGroups.isEmpty()) {
                 log.println("PolyV kernels alone " + kernelGroups + " ...");
+                bf16.synchronize();                             // the backend's stream idle; KernelBench uses the default stream of this context
                 KernelBench.run(bf16.kernels(), 10, reps, kernelGroups, sink);
             }
             bf16.kernels().origins().forEach((op, o) -> origins.put(op, o.name()));
