@@ -9,9 +9,17 @@
 #   2. verify.txt   `polyv verify --backend cuda` on every bundled golden model
 #   3. generate.txt `polyv generate --prompt-ids ... --backend {cpu,cuda,cuda-bf16}` on tiny-a: greedy ids,
 #                   cuda must equal cpu exactly; cuda-bf16's agreement is reported (no exact rule in bf16)
-#   4. bench.md/.csv  CudaKernelBench (every backend op at PolyV shapes, fused bf16 ops included) and
-#      kernels.md     KernelBench (the four PolyV kernels alone: router, permutation + combine, experts at
-#                     1/8/256/4096 tokens, window attention 5184 patches 16 x 80), with GPU.md's PyTorch numbers
+#   4. kernels.md/.json  `polyv bench kernels`: ceilings measured first (device copy, cuBLAS GEMM 8192^3 bf16
+#                     and fp32), every backend op at PolyV shapes (fp32, and bf16 with the fused paths) and the
+#                     four PolyV kernels alone (router, permutation + combine, experts at 1/8/256/4096 tokens,
+#                     window attention 5184 patches 16 x 80), one table with GPU.md's PyTorch medians
+#      perf-gpu.png   `polyv bench chart` of kernels.json (needs java.desktop in the JRE and a font on the
+#                     machine; if it fails, fetch kernels.json and run the same command on the dev machine)
+#   5. moe.md/.json   `polyv bench moe --backend cuda-bf16 --tokens 1,256,4096`: the MoE stages and the fused layer
+#   6. e2e.md/.json   `polyv bench e2e --config polyv-7b --random-weights --backend cuda-bf16`: 448x448 image
+#                     prefill, vision encoder, decode tokens/s (weights made on the device)
+# Steps 4-6 run while budget is left (each is cut to what remains); GPU_CHECK_SKIP_BENCH=1 skips them,
+# GPU_CHECK_ONLY_BENCH=1 runs only them (a second call when the tests used the budget up).
 # summary.txt collects the one-line result of each step. (No JUnit XML: it needs java.xml, which the
 # trimmed JRE leaves out.)
 #
@@ -24,7 +32,8 @@
 #   carry:     ["jre.tar.xz", ".gpu-bundle"]
 #   timeout_s: 420
 # tiny-c (50 MB, 36 MiB packed) does not fit beside tiny-a and the tests under the 64 MiB limit: for
-# it, rebuild the bundle with `TESTS=0 MODELS=tiny-c scripts/make-gpu-bundle.sh` and make a second
+# it, rebuild the JRE without the chart's module (`DESKTOP=0 scripts/make-jre.sh`) and the bundle with
+# `TESTS=0 MODELS=tiny-c scripts/make-gpu-bundle.sh`, and make a second
 # call with the same carry and command `GPU_CHECK_SKIP_BENCH=1 bash scripts/gpu-check.sh` (verify only;
 # its bf16 golden test and window_attention_v2 on a real model need the tests in the bundle: see
 # the report of branch cudawire).
@@ -71,7 +80,9 @@ step() {  # step NAME SECONDS LOGFILE COMMAND... : runs with min(SECONDS, budget
 }
 
 # 1. the CUDA tests (every class in ai.polyv.runtime.cuda and its subpackages), JUnit console launcher
-if [ -d "$B/test-classes" ]; then
+if [ -n "${GPU_CHECK_ONLY_BENCH:-}" ]; then
+  note "steps 1-3 (tests, verify, generate): skipped, GPU_CHECK_ONLY_BENCH is set"
+elif [ -d "$B/test-classes" ]; then
   : >"$OUT/tests.txt"
   step tests 170 "$OUT/tests.txt" "$JAVA" "${FLAGS[@]}" -jar "$B"/junit/junit-platform-console-standalone-*.jar execute \
     --class-path "$B/test-classes:$(ls "$B"/lib/*.jar | tr '\n' ':')" \
@@ -84,8 +95,9 @@ else
 fi
 
 # 2. polyv verify --backend cuda (fp32, golden 1e-4) on every bundled golden model
-: >"$OUT/verify.txt"
+[ -n "${GPU_CHECK_ONLY_BENCH:-}" ] || : >"$OUT/verify.txt"
 for m in "$B"/shared/golden/*/; do
+  [ -z "${GPU_CHECK_ONLY_BENCH:-}" ] || break
   [ -d "$m" ] || continue
   m="${m%/}"
   echo "== $(basename "$m")" >>"$OUT/verify.txt"
@@ -95,7 +107,9 @@ done
 
 # 3. polyv generate, greedy, on tiny-a: cpu vs cuda (exact) vs cuda-bf16 (reported)
 GEN_MODEL="$B/shared/golden/tiny-a"
-if [ -d "$GEN_MODEL" ]; then
+if [ -n "${GPU_CHECK_ONLY_BENCH:-}" ]; then
+  :
+elif [ -d "$GEN_MODEL" ]; then
   : >"$OUT/generate.txt"
   PROMPT="1,17,29,3,101,7,64,250,11,5,42,99,13,77,2,31"
   for be in cpu cuda cuda-bf16; do
@@ -122,12 +136,23 @@ else
   note "step generate: tiny-a not in this bundle"
 fi
 
-# 4. kernel benchmarks (CUDA events, medians, fraction of the measured ceilings)
+# 4-6. benchmarks: `polyv bench kernels` (one table, ceilings measured in the same run), its chart, the MoE
+# layer and the real-size end-to-end run; JSON files (written atomically) and the printed tables under $OUT
 if [ -z "${GPU_CHECK_SKIP_BENCH:-}" ]; then
-  : >"$OUT/bench.md"
-  step bench-backend 100 "$OUT/bench.md" "$JAVA" "${FLAGS[@]}" -cp "$CP" ai.polyv.runtime.cuda.bench.CudaKernelBench "$OUT/bench.csv" 30
+  POLYV=("$JAVA" "${FLAGS[@]}" -Djava.awt.headless=true -cp "$CP" ai.polyv.cli.Main)
   : >"$OUT/kernels.md"
-  step bench-kernels 60 "$OUT/kernels.md" "$JAVA" "${FLAGS[@]}" -cp "$CP" ai.polyv.runtime.cuda.kernels.KernelBench --reps 30
+  step bench-kernels 170 "$OUT/kernels.md" "${POLYV[@]}" bench kernels --reps 30 --json "$OUT/kernels.json"
+  if [ -f "$OUT/kernels.json" ]; then
+    : >"$OUT/chart.txt"
+    step bench-chart 20 "$OUT/chart.txt" "${POLYV[@]}" bench chart --json "$OUT/kernels.json" --out "$OUT/perf-gpu.png"
+    [ -f "$OUT/perf-gpu.png" ] || note "bench-chart: no PNG (see chart.txt); draw it here: ./polyv bench chart --json kernels.json --out docs/perf-gpu.png"
+  fi
+  : >"$OUT/moe.md"
+  step bench-moe 60 "$OUT/moe.md" "${POLYV[@]}" bench moe --backend cuda-bf16 --tokens 1,256,4096 --max-seconds 20 --json "$OUT/moe.json"
+  : >"$OUT/e2e.md"
+  step bench-e2e 90 "$OUT/e2e.md" "${POLYV[@]}" bench e2e --config polyv-7b --random-weights --backend cuda-bf16 --batch 1,8 \
+    --tokens 32 --runs 3 --json "$OUT/e2e.json"
+  grep -E "^(image prefill|vision encoder|decode, batch 1)" "$OUT/e2e.md" | tee -a "$SUMMARY"
 fi
 note "gpu-check: $([ "$status" -eq 0 ] && echo ALL PASSED || echo SOME STEPS FAILED) in $(( $(date +%s) - T_START )) s"
 exit "$status"

@@ -3,12 +3,15 @@
 # <repo>/jre.tar.xz (ignored by git). The jimage is left uncompressed (zip-0) so that xz packs it
 # better: ~14 MB instead of ~20 MB with zip-9. Modules: what the jars need for verify, the tests and
 # the benchmarks (jdeps: java.base; JCuda: java.logging; Vector API; jdk.unsupported; JMH:
-# java.management). Usage: scripts/make-jre.sh   (JAVA_HOME or /usr/lib/jvm/temurin-25-jdk-amd64)
+# java.management; `polyv bench chart`: java.desktop, +8 MB packed, ~22 MB in all; DESKTOP=0 leaves it out,
+# e.g. for the tiny-c bundle, which needs the room and skips the benchmarks).
+# Usage: [DESKTOP=0] scripts/make-jre.sh   (JAVA_HOME or /usr/lib/jvm/temurin-25-jdk-amd64)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JDK="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 "$JDK/bin/java" -version 2>&1 | head -1 | grep -q '"25' || { echo "make-jre: $JDK is not a JDK 25" >&2; exit 1; }
 MODULES=java.base,java.logging,jdk.unsupported,jdk.incubator.vector,java.management
+[ "${DESKTOP:-1}" = 0 ] || MODULES="$MODULES,java.desktop"
 tmp="$(mktemp -d "$ROOT/.jre-build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 "$JDK/bin/jlink" --add-modules "$MODULES" --strip-java-debug-attributes \

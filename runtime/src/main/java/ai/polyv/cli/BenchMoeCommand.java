@@ -5,6 +5,9 @@ import ai.polyv.runtime.backend.CpuBackend;
 import ai.polyv.runtime.bench.BenchJson;
 import ai.polyv.runtime.bench.Ceilings;
 import ai.polyv.runtime.bench.MoeBench;
+import ai.polyv.runtime.cuda.CudaBackend;
+import ai.polyv.runtime.cuda.bench.CudaStageClock;
+import ai.polyv.runtime.cuda.bench.GpuCeilings;
 import ai.polyv.runtime.tensor.DType;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,7 +36,7 @@ final class BenchMoeCommand implements Callable<Integer> {
     @Option(names = "--topk", defaultValue = "2", description = "experts per token (default: ${DEFAULT-VALUE})")
     int topK;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "cpu", description = "cpu, cuda (fp32) or cuda-bf16 (fused PolyV kernels) (default: ${DEFAULT-VALUE})")
     String backend;
 
     @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype, bf16 or f32 (default: ${DEFAULT-VALUE})")
@@ -50,11 +53,12 @@ final class BenchMoeCommand implements Callable<Integer> {
     public Integer call() {
         int[] counts = validTokens(tokens);
         if (!(maxSeconds > 0)) throw new IllegalArgumentException("--max-seconds must be positive, got " + maxSeconds);
-        MoeBench.Shape shape = new MoeBench.Shape(hidden, ffn, experts, topK, parseDtype(dtype));
+        DType weights = parseDtype(dtype);
+        if (backend.equals("cuda")) weights = DType.F32;            // the fp32 CUDA backend holds every weight as F32
+        MoeBench.Shape shape = new MoeBench.Shape(hidden, ffn, experts, topK, weights);
         try (Backend be = Backend.named(backend)) {
-            if (!(be instanceof CpuBackend cpu)) {
-                throw new UnsupportedOperationException("bench moe: ceilings for backend " + be.name() + " are not measured yet");
-            }
+            if (be instanceof CudaBackend cuda) return gpu(cuda, shape, counts);
+            if (!(be instanceof CpuBackend cpu)) throw new IllegalArgumentException("bench moe: no ceilings for backend " + be.name());
             System.err.println("measuring ceilings...");
             Ceilings c = Ceilings.measure(cpu.threads(), false);
             System.err.println(c.describe());
@@ -70,6 +74,30 @@ final class BenchMoeCommand implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** The same stages on a CUDA backend, CUDA-event timed, against the GPU ceilings measured now; plus the fused layer. */
+    private int gpu(CudaBackend cuda, MoeBench.Shape shape, int[] counts) {
+        System.err.println("measuring GPU ceilings...");
+        GpuCeilings g = GpuCeilings.measure(cuda);
+        System.err.println(g.describe());
+        Ceilings c = g.asCeilings(cuda.precision() == CudaBackend.Precision.BF16);
+        MoeBench.Report r;
+        try (CudaStageClock clock = new CudaStageClock(cuda.stream())) {
+            r = MoeBench.run(cuda, c, shape, counts, maxSeconds, System.err, clock, true);
+        }
+        System.out.println("device: " + cuda.context().info() + "; " + g.describe());
+        System.out.printf("moe: hidden %d, ffn %d, %d experts, top-%d, %s weights on the device, backend %s (CUDA events)%n", hidden, ffn, experts,
+                topK, shape.dtype(), cuda.name());
+        System.out.print(MoeBench.table(r));
+        if (json != null) {
+            BenchJson.write(json, new GpuMoeReport("moe-gpu", cuda.context().info().toString(), g, r));
+            System.err.println("wrote " + json);
+        }
+        return 0;
+    }
+
+    /** {@code --json} of a GPU run: the MoE report (its {@code ceilings} are {@link GpuCeilings#asCeilings}) and the measured GPU ceilings. */
+    record GpuMoeReport(String benchmark, String device, GpuCeilings gpuCeilings, MoeBench.Report moe) {}
 
     static int[] validTokens(List<Integer> tokens) {
         if (tokens == null || tokens.isEmpty()) throw new IllegalArgumentException("--tokens needs at least one token count");

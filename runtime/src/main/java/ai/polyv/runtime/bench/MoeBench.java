@@ -1,6 +1,7 @@
 package ai.polyv.runtime.bench;
 
 import ai.polyv.runtime.backend.Backend;
+import ai.polyv.runtime.backend.ExpertWeights;
 import ai.polyv.runtime.backend.Workspace;
 import ai.polyv.runtime.model.MoeRouter;
 import ai.polyv.runtime.model.TokenPermutation;
@@ -88,6 +89,35 @@ public final class MoeBench {
     /** Names of the stages, in pipeline order; the last is the whole layer. */
     public static final List<String> STAGES = List.of("router", "permute", "experts", "combine", "layer");
 
+    /** The extra stage timed with {@code fused}: the backend's own {@code moeRoute} + {@code moeExperts} (the fused kernels on cuda-bf16). */
+    public static final String FUSED = "fused (moeRoute + moeExperts)";
+
+    /**
+     * Timestamps at the stage boundaries of one run: marks 0..4 around the four stages, 5..6 around the fused
+     * layer. On the CPU the wall clock; on a GPU, events on the backend's stream (the ops are asynchronous).
+     */
+    public interface StageClock {
+        void mark(int i);
+
+        /** Milliseconds from mark {@code a} to mark {@code b} of the current run (waits for the device where needed). */
+        double ms(int a, int b);
+
+        static StageClock wall() {
+            long[] t = new long[7];
+            return new StageClock() {
+                @Override
+                public void mark(int i) {
+                    t[i] = System.nanoTime();
+                }
+
+                @Override
+                public double ms(int a, int b) {
+                    return (t[b] - t[a]) / 1e6;
+                }
+            };
+        }
+    }
+
     /**
      * Predicted seconds of one layer run: the roofline floor times the slowdown measured at the previous
      * token count (or {@code initialSlowdown} for the first).
@@ -102,6 +132,15 @@ public final class MoeBench {
      * a note (a warm-up and one timed run must fit the budget).
      */
     public static Report run(Backend be, Ceilings c, Shape shape, int[] tokenCounts, double maxSeconds, PrintStream log) {
+        return run(be, c, shape, tokenCounts, maxSeconds, log, StageClock.wall(), false);
+    }
+
+    /**
+     * As {@link #run(Backend, Ceilings, Shape, int[], double, PrintStream)} with stage times from {@code clock} and,
+     * with {@code fused}, a last stage {@link #FUSED}.
+     */
+    public static Report run(Backend be, Ceilings c, Shape shape, int[] tokenCounts, double maxSeconds, PrintStream log, StageClock clock,
+                             boolean fused) {
         MachineInfo machine = MachineInfo.current();
         List<Point> points = new ArrayList<>();
         List<Skipped> skipped = new ArrayList<>();
@@ -133,9 +172,9 @@ public final class MoeBench {
                 int minRuns = predicted * 4 <= maxSeconds ? 3 : 1;
                 Timing.Plan plan = new Timing.Plan(1, Math.min(2.0, maxSeconds / 10), minRuns, 15, maxSeconds / 2);
                 log.printf("moe: tokens=%d (predicted %.2f s per run) ...%n", tokens, predicted);
-                Point p = measure(be, ws, c, shape, x, experts, router, plan);
+                Point p = measure(be, ws, c, shape, x, experts, router, plan, clock, fused);
                 points.add(p);
-                Stage layer = p.stages().getLast();
+                Stage layer = p.stages().get(STAGES.size() - 1);
                 slowdown = Math.max(1, layer.stats().medianMs() / layer.floorMs());
                 log.printf("moe: tokens=%d layer %.2f ms (%.0f%% of roofline)%n", tokens, layer.stats().medianMs(), 100 * layer.fraction());
             }
@@ -148,10 +187,20 @@ public final class MoeBench {
     }
 
     private static Point measure(Backend be, Workspace outer, Ceilings c, Shape s, Tensor x, Tensor[][] experts, Tensor router,
-                                 Timing.Plan plan) {
+                                 Timing.Plan plan, StageClock clock, boolean fused) {
         int n = x.rows(), h = s.hidden();
         Tensor out = outer.f32(n, h);                               // [tokens, hidden]
-        double[][] ms = new double[STAGES.size()][plan.maxRuns()];
+        Tensor logits = outer.f32(n, s.experts());                  // [tokens, experts] (fused stage)
+        int[] fusedIds = new int[n * s.topK()];
+        float[] fusedWeights = new float[n * s.topK()];
+        List<Tensor> gates = new ArrayList<>(), ups = new ArrayList<>(), downs = new ArrayList<>();
+        for (Tensor[] e : experts) {
+            gates.add(e[0]);
+            ups.add(e[1]);
+            downs.add(e[2]);
+        }
+        ExpertWeights expertWeights = new ExpertWeights(gates, ups, downs);
+        double[][] ms = new double[STAGES.size() + 1][plan.maxRuns()];
         int done = 0;
         double spent = 0;
         int[] counts = new int[s.experts()];
@@ -160,9 +209,10 @@ public final class MoeBench {
             boolean timed = run >= plan.warmup() && (System.nanoTime() - warmStart) / 1e9 >= plan.warmupSeconds();
             if (timed && done >= plan.minRuns() && spent >= plan.maxSeconds()) break;
             try (Workspace ws = be.workspace()) {
+                clock.mark(0);
                 long t0 = System.nanoTime();
                 MoeRouter.Routing r = MoeRouter.route(be, x, router, s.topK(), false);
-                long t1 = System.nanoTime();
+                clock.mark(1);
                 TokenPermutation perm = TokenPermutation.of(r.n(), r.k(), r.numExperts(), r.ids(), r.weights());
                 Tensor[] xe = new Tensor[s.experts()], ye = new Tensor[s.experts()];
                 for (int e = 0; e < s.experts(); e++) {
@@ -172,7 +222,7 @@ public final class MoeBench {
                     xe[e] = ws.f32(cnt, h);                         // [count, hidden]
                     be.gatherRows(x, perm.tokensOf(e), xe[e]);
                 }
-                long t2 = System.nanoTime();
+                clock.mark(2);
                 for (int e = 0; e < s.experts(); e++) {
                     if (xe[e] == null) continue;
                     int cnt = xe[e].rows();
@@ -183,17 +233,23 @@ public final class MoeBench {
                     ye[e] = ws.f32(cnt, h);
                     be.matmul(g, experts[e][2], null, ye[e]);
                 }
-                long t3 = System.nanoTime();
+                clock.mark(3);
                 be.fill(out, 0f);
                 for (int e = 0; e < s.experts(); e++) {
                     if (ye[e] != null) be.scatterAddScaled(ye[e], perm.tokensOf(e), perm.weightsOf(e), out);
                 }
-                long t4 = System.nanoTime();
+                clock.mark(4);
+                if (fused) {
+                    clock.mark(5);
+                    be.moeRoute(x, router, s.topK(), false, logits, fusedIds, fusedWeights);
+                    be.moeExperts(x, s.topK(), fusedIds, fusedWeights, expertWeights, out);
+                    clock.mark(6);
+                }
                 if (timed) {
-                    long[] t = {t0, t1, t2, t3, t4};
-                    for (int st = 0; st < 4; st++) ms[st][done] = (t[st + 1] - t[st]) / 1e6;
-                    ms[4][done] = (t4 - t0) / 1e6;
-                    spent += (t4 - t0) / 1e9;
+                    for (int st = 0; st < 4; st++) ms[st][done] = clock.ms(st, st + 1);
+                    ms[4][done] = clock.ms(0, 4);
+                    if (fused) ms[5][done] = clock.ms(5, 6);
+                    spent += (System.nanoTime() - t0) / 1e9;
                     done++;
                 }
             }
@@ -204,16 +260,17 @@ public final class MoeBench {
         double pairs = (double) n * s.topK();
         double expertBytes = (double) hit * s.expertBytes() + 2 * pairs * 4.0 * h + 2 * pairs * 4.0 * s.ffn() * 3;
         List<Stage> stages = new ArrayList<>();
-        double[][] cut = new double[STAGES.size()][];
-        for (int st = 0; st < STAGES.size(); st++) cut[st] = Arrays.copyOf(ms[st], done);
+        double[][] cut = new double[STAGES.size() + 1][];
+        for (int st = 0; st <= STAGES.size(); st++) cut[st] = Arrays.copyOf(ms[st], done);
         stages.add(Stage.of("router", cut[0], s.routerBytes() + act + 4.0 * n * s.experts(), s.routerFlops(n), c));
         stages.add(Stage.of("permute", cut[1], 2 * pairs * 4.0 * h, 0, c));
         stages.add(Stage.of("experts", cut[2], expertBytes, s.expertFlops(n), c));
         stages.add(Stage.of("combine", cut[3], 3 * pairs * 4.0 * h + act, 2 * pairs * h, c));
         double layerBytes = s.routerBytes() + (double) hit * s.expertBytes() + 2 * act;
         stages.add(Stage.of("layer", cut[4], layerBytes, s.expertFlops(n) + s.routerFlops(n), c));
+        if (fused) stages.add(Stage.of(FUSED, cut[5], layerBytes, s.expertFlops(n) + s.routerFlops(n), c));
         double allFloor = c.memoryFloorSeconds(s.routerBytes() + (double) s.experts() * s.expertBytes()) * 1e3;
-        return new Point(n, counts.clone(), hit, stages, allFloor, n / stages.getLast().stats().medianSeconds());
+        return new Point(n, counts.clone(), hit, stages, allFloor, n / stages.get(STAGES.size() - 1).stats().medianSeconds());
     }
 
     public static String table(Report r) {

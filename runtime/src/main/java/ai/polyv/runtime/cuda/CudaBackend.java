@@ -175,6 +175,11 @@ public final class CudaBackend implements Backend {
         return pool;
     }
 
+    /** The cuBLAS handle on this backend's stream (benchmarks measure the GEMM ceiling with it). */
+    public Cublas blas() {
+        return blas;
+    }
+
     public KernelLibrary kernels() {
         return kernels;
     }
@@ -324,6 +329,24 @@ public final class CudaBackend implements Backend {
             convert.toF32(stream, raw.address(), dtype, wide.address(), n);
         }
         return DevicePointers.tensor(DType.F32, wide.address(), shape);
+    }
+
+    /**
+     * A weight made on the device, never on the host (benchmarks at real size): uniform in
+     * {@code [-halfWidth, halfWidth)} from a hash of {@code (seed, element)}, stored as {@code dtype} in
+     * {@link Precision#BF16} and as F32 in {@link Precision#F32} (as {@link #weight} would widen it). Freed when
+     * the backend closes.
+     */
+    public Tensor randomWeight(DType dtype, long seed, float halfWidth, long... shape) {
+        bind();
+        if (dtype == DType.F16) throw new IllegalArgumentException("randomWeight: dtype must be F32 or BF16, got F16");
+        DType stored = precision == Precision.F32 ? DType.F32 : dtype;
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        DeviceBuffer b = pool.allocateDedicated(Math.max(1, n * stored.byteSize()));
+        weights.add(b);
+        if (n > 0) convert.randomUniform(stream, b.address(), stored, n, seed, halfWidth);
+        return DevicePointers.tensor(stored, b.address(), shape);
     }
 
     @Override

@@ -71,7 +71,7 @@ final class ModelWeights implements AutoCloseable {
             long[] peShape = {vh, 3, vc.temporalPatchSize(), vc.patchSize(), vc.patchSize()};
             check(pe, peShape);
             this.vision = new VisionWeights(
-                    backend.weight(pe.dtype(), pe.data(), vh, vc.patchRowWidth()), blocks,
+                    src.toBackend(backend, pe, vh, vc.patchRowWidth()), blocks,
                     vec("visual.merger.ln_q.weight", vh),
                     linear("visual.merger.mlp.0", unit * vh, unit * vh, true),
                     linear("visual.merger.mlp.2", vc.outHidden(), unit * vh, true));
@@ -128,13 +128,13 @@ final class ModelWeights implements AutoCloseable {
             throw misshaped(w, "[" + (out < 0 ? "?" : out) + ", " + in + "]");
         }
         int o = (int) w.shape()[0];
-        return new Linear(backend.weight(w.dtype(), w.data(), w.shape()), bias ? vec(name + ".bias", o) : null);
+        return new Linear(src.toBackend(backend, w, w.shape()), bias ? vec(name + ".bias", o) : null);
     }
 
     private Tensor matrix(String name, int rows, int cols) {
         WeightSource.Raw w = src.get(name);
         check(w, new long[] {rows, cols});
-        return backend.weight(w.dtype(), w.data(), w.shape());
+        return src.toBackend(backend, w, w.shape());
     }
 
     /** A 1-D tensor converted to F32. */

@@ -2,7 +2,9 @@ package ai.polyv.runtime.model;
 
 import ai.polyv.loader.safetensors.Checkpoint;
 import ai.polyv.loader.safetensors.TensorView;
+import ai.polyv.runtime.backend.Backend;
 import ai.polyv.runtime.tensor.DType;
+import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 
 /** Where model weights come from: a checkpoint, or synthetic weights in tests. */
@@ -18,6 +20,15 @@ public interface WeightSource {
 
     /** A description of where the tensors come from, for error messages. */
     String describe();
+
+    /**
+     * The backend tensor of the matrix {@code raw}, viewed as {@code shape}: by default the backend's copy of
+     * its bytes. A source that makes its matrices on the device (real-size benchmarks, no host copy) overrides
+     * this; 1-D tensors (norms, biases) are always read from {@link Raw#data}.
+     */
+    default Tensor toBackend(Backend backend, Raw raw, long... shape) {
+        return backend.weight(raw.dtype(), raw.data(), shape);
+    }
 
     static WeightSource of(Checkpoint ckpt) {
         return new WeightSource() {

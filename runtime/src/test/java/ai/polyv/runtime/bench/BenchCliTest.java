@@ -3,6 +3,8 @@ package ai.polyv.runtime.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.polyv.cli.Main;
+import ai.polyv.runtime.cuda.CudaProbe;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** {@code polyv bench} argument validation: each bad input fails with exit 2 before anything is measured. */
@@ -25,9 +27,27 @@ class BenchCliTest {
 
     @Test
     void cudaBenchmarksFailClearlyWithoutTheCudaBackend() {
+        CudaProbe probe = CudaProbe.probe();
+        Assumptions.assumeFalse(probe.available(), "a CUDA device is present: these commands would run");
         assertEquals(2, Main.run("bench", "kernels"));
-        assertEquals(2, Main.run("bench", "e2e"));
+        assertEquals(2, Main.run("bench", "kernels", "--only", "experts", "--json", "/tmp/never-written.json"));
+        assertEquals(2, Main.run("bench", "e2e", "--random-weights"));
+        assertEquals(2, Main.run("bench", "e2e", "--config", "polyv-7b", "--random-weights", "--backend", "cuda-bf16", "--batch", "1,8"));
         assertEquals(2, Main.run("bench", "moe", "--backend", "cuda", "--tokens", "1"));
+        assertEquals(2, Main.run("bench", "moe", "--backend", "cuda-bf16", "--tokens", "1"));
+    }
+
+    @Test
+    void gpuBenchmarkArgumentsAreCheckedBeforeCuda() {
+        assertEquals(2, Main.run("bench", "kernels", "--only", "gemm"));
+        assertEquals(2, Main.run("bench", "kernels", "--reps", "0"));
+        assertEquals(2, Main.run("bench", "e2e"));                                             // --random-weights missing
+        assertEquals(2, Main.run("bench", "e2e", "--random-weights", "--config", "polyv-70b"));
+        assertEquals(2, Main.run("bench", "e2e", "--random-weights", "--backend", "cpu"));
+        assertEquals(2, Main.run("bench", "e2e", "--random-weights", "--batch", "0"));
+        assertEquals(2, Main.run("bench", "e2e", "--random-weights", "--tokens", "0"));
+        assertEquals(2, Main.run("bench", "chart", "--out", "/tmp/x.png"));                     // --json missing
+        assertEquals(2, Main.run("bench", "chart", "--json", "/nonexistent/ops.json", "--out", "/tmp/x.png"));
     }
 
     @Test

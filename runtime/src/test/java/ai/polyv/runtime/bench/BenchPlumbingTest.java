@@ -232,4 +232,31 @@ class BenchPlumbingTest {
                 long-op  s      10.25
                 """, s);
     }
+
+    @Test
+    void moeBenchTimesTheFusedLayerAsALastStageThroughTheGivenClock() {
+        int[] marks = new int[7];
+        MoeBench.StageClock wall = MoeBench.StageClock.wall();
+        MoeBench.StageClock counting = new MoeBench.StageClock() {
+            @Override
+            public void mark(int i) {
+                marks[i]++;
+                wall.mark(i);
+            }
+
+            @Override
+            public double ms(int a, int b) {
+                return wall.ms(a, b);
+            }
+        };
+        MoeBench.Shape s = new MoeBench.Shape(16, 32, 4, 2, DType.F32);
+        try (CpuBackend be = new CpuBackend(1)) {
+            MoeBench.Report r = MoeBench.run(be, C, s, new int[] {8}, 1, System.err, counting, true);
+            List<String> names = r.points().getFirst().stages().stream().map(MoeBench.Stage::stage).toList();
+            assertEquals(List.of("router", "permute", "experts", "combine", "layer", MoeBench.FUSED), names);
+            int runs = r.points().getFirst().stages().getLast().stats().runs();
+            assertTrue(runs >= 1 && marks[0] >= runs && marks[5] == marks[0] && marks[6] == marks[0], java.util.Arrays.toString(marks));
+            assertEquals(8 / r.points().getFirst().stages().get(4).stats().medianSeconds(), r.points().getFirst().tokensPerSecond(), 1e-6);
+        }
+    }
 }

@@ -1,19 +1,15 @@
 package ai.polyv.runtime.cuda.bench;
 
-import ai.polyv.loader.util.AtomicFiles;
 import ai.polyv.runtime.backend.ExpertWeights;
 import ai.polyv.runtime.backend.Workspace;
 import ai.polyv.runtime.cuda.CudaBackend;
-import ai.polyv.runtime.cuda.CudaEvent;
 import ai.polyv.runtime.model.WindowIndex;
 import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -21,59 +17,29 @@ import java.util.Random;
  * Times every CUDA backend op at real PolyV shapes (hidden 3584, FFN 18944, 28 heads over 4 KV heads
  * of 128, vision 16 heads of 80 over 5184 patches in windows of 64, 4 experts top-2): CUDA events
  * around each call after warm-up, the median of the runs, and the achieved GB/s or TFLOP/s with the
- * fraction of the machine's measured ceiling (device copy 3.0 TB/s, bf16 dense GEMM ~790 TFLOP/s;
- * fp32 GEMMs are set against the fp32 FMA peak 67 TFLOP/s of an H100/H200 SXM).
- *
- * <p>Run: {@code java -cp <runtime jar>:<lib>/* ai.polyv.runtime.cuda.bench.CudaKernelBench [out.csv] [runs]}.
+ * fraction of the ceilings measured in the same run ({@link GpuCeilings}: device copy, cuBLAS GEMM 8192^3 in
+ * bf16 and fp32), through {@link GpuResults}. Run by {@code polyv bench kernels} ({@link GpuKernelsBench}).
  * Times include what the op does on the host per call (index uploads), as the model sees it.
  */
 public final class CudaKernelBench {
-    private static final double COPY_CEILING_GBS = 3000, BF16_CEILING_TFLOPS = 790, FP32_CEILING_TFLOPS = 67;
-
-    record Row(String op, String shape, double medianMs, double gbs, double tflops, String ceiling) {
-        String line() {
-            return String.format("| %s | %s | %.4f | %s | %s | %s |", op, shape, medianMs,
-                    gbs > 0 ? String.format("%.0f", gbs) : "", tflops > 0 ? String.format("%.1f", tflops) : "", ceiling);
-        }
-    }
-
     private final CudaBackend be;
     private final int runs;
-    private final List<Row> rows = new ArrayList<>();
+    private final GpuResults sink;
     private final Random rnd = new Random(42);
 
-    private CudaKernelBench(CudaBackend be, int runs) {
+    private CudaKernelBench(CudaBackend be, int runs, GpuResults sink) {
         this.be = be;
         this.runs = runs;
+        this.sink = sink;
     }
 
-    public static void main(String[] args) throws Exception {
-        ai.polyv.runtime.cuda.CudaProbe probe = ai.polyv.runtime.cuda.CudaProbe.probe();
-        if (!probe.available()) {
-            System.err.println("CudaKernelBench: " + probe.reason());
-            System.exit(2);
-        }
-        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 50;
-        List<Row> all = new ArrayList<>();
-        try (CudaBackend f32 = CudaBackend.open(CudaBackend.Precision.F32)) {
-            System.out.println("device: " + f32.context().info() + "; kernels: " + new java.util.TreeMap<>(f32.kernels().origins()));
-            CudaKernelBench b = new CudaKernelBench(f32, runs);
-            b.all(false);
-            all.addAll(b.rows);
-        }
-        try (CudaBackend bf16 = CudaBackend.open(CudaBackend.Precision.BF16)) {
-            CudaKernelBench b = new CudaKernelBench(bf16, runs);
-            b.all(true);
-            all.addAll(b.rows);
-        }
-        System.out.println("| op | shape | median ms | GB/s | TFLOP/s | of ceiling |");
-        System.out.println("|---|---|---|---|---|---|");
-        for (Row r : all) System.out.println(r.line());
-        if (args.length > 0) {
-            StringBuilder csv = new StringBuilder("op,shape,median_ms,gbs,tflops,of_ceiling\n");
-            for (Row r : all) csv.append(String.format("%s,\"%s\",%.5f,%.1f,%.2f,%s%n", r.op, r.shape, r.medianMs, r.gbs, r.tflops, r.ceiling));
-            AtomicFiles.writeString(Path.of(args[0]), csv.toString());
-        }
+    /**
+     * Times every op on {@code be} ({@link CudaBackend.Precision#F32}: all ops and the fp32 GEMM;
+     * {@link CudaBackend.Precision#BF16}: the bf16 GEMM and the fused PolyV paths), adding rows to {@code sink}.
+     */
+    public static void run(CudaBackend be, int runs, GpuResults sink) {
+        if (runs < 1) throw new IllegalArgumentException("runs must be >= 1, got " + runs);
+        new CudaKernelBench(be, runs, sink).all(be.precision() == CudaBackend.Precision.BF16);
     }
 
     private float[] random(int n) {
@@ -84,28 +50,15 @@ public final class CudaKernelBench {
 
     /** Median milliseconds of {@code runs} timed calls after 5 warm-up calls. */
     private double time(Runnable op) {
-        for (int i = 0; i < 5; i++) op.run();
-        double[] ms = new double[runs];
-        try (CudaEvent a = new CudaEvent(); CudaEvent b = new CudaEvent()) {
-            for (int i = 0; i < runs; i++) {
-                a.record(be.stream());
-                op.run();
-                b.record(be.stream());
-                ms[i] = CudaEvent.elapsedMillis(a, b);
-            }
-        }
-        Arrays.sort(ms);
-        return ms[runs / 2];
+        return GpuCeilings.medianMs(be.stream(), 5, runs, op);
     }
 
     private void memory(String op, String shape, long bytes, Runnable r) {
-        double ms = time(r), gbs = bytes / (ms * 1e-3) / 1e9;
-        rows.add(new Row(op, shape, ms, gbs, 0, String.format("%.0f%% of %.0f GB/s copy", 100 * gbs / COPY_CEILING_GBS, COPY_CEILING_GBS)));
+        sink.add(op, shape, time(r), bytes, 0, be.precision() == CudaBackend.Precision.BF16);
     }
 
     private void compute(String op, String shape, double flops, boolean bf16, Runnable r) {
-        double ms = time(r), tf = flops / (ms * 1e-3) / 1e12, ceil = bf16 ? BF16_CEILING_TFLOPS : FP32_CEILING_TFLOPS;
-        rows.add(new Row(op, shape, ms, 0, tf, String.format("%.0f%% of %.0f TFLOP/s %s", 100 * tf / ceil, ceil, bf16 ? "bf16" : "fp32")));
+        sink.add(op, shape, time(r), 0, flops, bf16);
     }
 
     private Tensor weight(DType dt, int m, int k, Arena arena) {
@@ -157,7 +110,7 @@ public final class CudaKernelBench {
         Tensor vq = ws.f32(random(np * vh * vhd), np, (long) vh * vhd), vo = ws.f32(np, (long) vh * vhd);
         compute("attentionSegments (window_attention_v2, incl. bf16 casts)", np + " patches, 16 x 80, windows of 64", 4.0 * vh * vhd * np * 64, true,
                 () -> be.attentionSegments(vq, vq, vq, vo, vh, win.cuWindows()));
-        System.out.println("bf16 backend paths: " + be.pathCounts());
+        System.err.println("bf16 backend paths: " + be.pathCounts());
     }
 
     private void all(boolean bf16) {

@@ -4,11 +4,12 @@ import static ai.polyv.runtime.cuda.kernels.DeviceDType.BF16;
 import static ai.polyv.runtime.cuda.kernels.DeviceDType.F32;
 import static ai.polyv.runtime.cuda.kernels.DeviceDType.I32;
 
-import ai.polyv.runtime.cuda.CudaContext;
-import ai.polyv.runtime.cuda.CudaProbe;
 import ai.polyv.runtime.cuda.KernelLibrary;
+import ai.polyv.runtime.cuda.bench.GpuResults;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
+import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.Set;
 
@@ -20,27 +21,27 @@ import jcuda.driver.JCudaDriver;
  * Times the PolyV CUDA kernels at the real PolyV shapes (hidden 3584, ffn 18944, 4 experts, top-2; ViT
  * 16 heads x 80) with CUDA events: warm-up, then the median of many runs, activations rotated over
  * {@link #ROTATE} copies so no run reads the previous run's inputs from L2. Next to every time it prints
- * the roofline floor (bytes / measured copy bandwidth, FLOPs / measured bf16 tensor-core rate) and the
- * fraction of it reached (STYLE.md 7). Ceilings default to GPU.md's measurements on the lent H100
- * (3.0 TB/s, 686 TFLOP/s); override with {@code -Dpolyv.bench.gbps=...} / {@code -Dpolyv.bench.tflops=...}.
- *
- * <p>Run on the GPU machine: {@code java -cp runtime.jar:lib/* [-Dpolyv.cuda.dir=<fatbins>]
- * ai.polyv.runtime.cuda.kernels.KernelBench [--warmup 10] [--reps 50] [--only expert]}.
+ * the roofline floor (bytes / measured copy bandwidth, FLOPs / measured bf16 GEMM rate, both measured in the
+ * same run by {@code GpuCeilings}) and the fraction of it reached (STYLE.md 7), with GPU.md's PyTorch median
+ * where one exists: rows go to a {@link GpuResults}. Run by {@code polyv bench kernels [--only router,...]}.
  * Weights are filled on the device with a constant (timing does not depend on their values).
  */
 public final class KernelBench {
     static final int ROTATE = 4;
     static final int HIDDEN = 3584, FFN = 18944, EXPERTS = 4, TOP_K = 2, VIT_HEADS = 16, VIT_HD = 80;
 
+    /** The groups {@code --only} can name. */
+    public static final List<String> GROUPS = List.of("router", "permutation", "experts", "attention");
+
     private final int warmup, reps;
-    private final double bytesPerSec, flopsPerSec;
+    private final GpuResults sink;
     private final CUstream stream = new CUstream();
 
-    KernelBench(int warmup, int reps) {
+    KernelBench(int warmup, int reps, GpuResults sink) {
+        if (warmup < 0 || reps < 1) throw new IllegalArgumentException("KernelBench: warmup must be >= 0 and reps >= 1, got " + warmup + ", " + reps);
         this.warmup = warmup;
         this.reps = reps;
-        this.bytesPerSec = Double.parseDouble(System.getProperty("polyv.bench.gbps", "3000")) * 1e9;
-        this.flopsPerSec = Double.parseDouble(System.getProperty("polyv.bench.tflops", "686")) * 1e12;
+        this.sink = sink;
     }
 
     /** Median milliseconds of {@code reps} runs of {@code body(rep)} after {@code warmup} runs. */
@@ -69,9 +70,11 @@ public final class KernelBench {
     }
 
     void record(String kernel, String shape, double ms, double bytes, double flops) {
-        double floorMs = Math.max(bytes / bytesPerSec, flops / flopsPerSec) * 1e3;
-        System.out.printf("%-34s %-34s %9.4f ms  %8.1f GB/s  %7.1f TFLOP/s  floor %8.4f ms  %5.1f%% of roofline%n", kernel, shape, ms,
-                bytes / ms / 1e6, flops / ms / 1e9, floorMs, 100 * floorMs / ms);
+        sink.add(kernel, shape, ms, bytes, flops, true);
+    }
+
+    void record(String kernel, String shape, double ms, double bytes, double flops, OptionalDouble pytorchMs) {
+        sink.add(kernel, shape, ms, bytes, flops, true, pytorchMs);
     }
 
     static float[] gaussian(Random r, int n) {
@@ -105,7 +108,8 @@ public final class KernelBench {
             DeviceTensor counter = a.upload("counter", new int[] {0}, 1), stats = a.alloc("stats", F32, 2, EXPERTS);
             double ms = time(i -> k.launch(stream, x[i % ROTATE], gate, logits, ids, w, partials, counter, stats, TOP_K, false));
             double bytes = 2.0 * tokens * HIDDEN + 2.0 * EXPERTS * HIDDEN + 4.0 * tokens * (EXPERTS + 2 * TOP_K);
-            record("moe_router_v2 (bf16, M=4, k=2)", tokens + " tokens", ms, bytes, 2.0 * tokens * EXPERTS * HIDDEN);
+            record("moe_router_v2 (bf16, M=4, k=2)", tokens + " tokens", ms, bytes, 2.0 * tokens * EXPERTS * HIDDEN,
+                    GpuResults.PytorchReference.ROUTER.at(tokens));
         }
     }
 
@@ -121,13 +125,15 @@ public final class KernelBench {
             DeviceTensor w = a.upload("w", wv, tokens, TOP_K), off = a.alloc("offsets", I32, EXPERTS + 1);
             DeviceTensor pt = a.alloc("permToken", I32, n), pw = a.alloc("permWeight", F32, n), pos = a.alloc("pos", I32, tokens, TOP_K);
             DeviceTensor bad = a.alloc("bad", I32, 1);
-            double ms = time(i -> k.align(stream, ids[i % ROTATE], w, off, pt, pw, pos, bad, EXPERTS));
-            record("moe_align_v2", tokens + " x top-2 over 4", ms, 4.0 * n * 6, 0);
+            double msAlign = time(i -> k.align(stream, ids[i % ROTATE], w, off, pt, pw, pos, bad, EXPERTS));
+            record("moe_align_v2", tokens + " x top-2 over 4", msAlign, 4.0 * n * 6, 0);
             DeviceTensor[] x = new DeviceTensor[ROTATE];
             for (int i = 0; i < ROTATE; i++) x[i] = a.alloc("x", BF16, tokens, HIDDEN);
             DeviceTensor xp = a.alloc("xPerm", BF16, n, HIDDEN);
-            ms = time(i -> k.permuteRows(stream, x[i % ROTATE], pt, xp));
+            double ms = time(i -> k.permuteRows(stream, x[i % ROTATE], pt, xp));
             record("moe_permute_rows_v2 (bf16)", n + " rows x " + HIDDEN, ms, 2.0 * 2 * n * HIDDEN, 0);
+            record("permutation total (align + permute_rows)", tokens + " tokens", msAlign + ms, 4.0 * n * 6 + 2.0 * 2 * n * HIDDEN, 0,
+                    GpuResults.PytorchReference.PERMUTE.at(tokens));
             DeviceTensor[] y = new DeviceTensor[ROTATE];
             for (int i = 0; i < ROTATE; i++) {
                 y[i] = a.alloc("y", F32, n, HIDDEN);
@@ -135,7 +141,8 @@ public final class KernelBench {
             }
             DeviceTensor out = a.alloc("out", F32, tokens, HIDDEN);
             ms = time(i -> k.combine(stream, y[i % ROTATE], pos, null, out));
-            record("moe_combine_v2_f32", tokens + " tokens x " + HIDDEN, ms, 4.0 * (n + tokens) * HIDDEN, 2.0 * n * HIDDEN);
+            record("moe_combine_v2_f32", tokens + " tokens x " + HIDDEN, ms, 4.0 * (n + tokens) * HIDDEN, 2.0 * n * HIDDEN,
+                    GpuResults.PytorchReference.COMBINE.at(tokens));
         }
     }
 
@@ -167,7 +174,8 @@ public final class KernelBench {
             double ms2 = time(i -> k.down(stream, h, dw, off, pw, y, null));
             record("expert_down_" + path.name().toLowerCase() + "_v2", shape, ms2,
                     active * matrix + 2.0 * n * FFN + 4.0 * n * HIDDEN, 2.0 * n * HIDDEN * FFN);
-            record("experts total (gate_up + down)", shape, ms1 + ms2, 3 * active * matrix, 2.0 * n * 3 * FFN * HIDDEN);
+            record("experts total (gate_up + down)", shape, ms1 + ms2, 3 * active * matrix, 2.0 * n * 3 * FFN * HIDDEN,
+                    GpuResults.PytorchReference.EXPERTS.at(tokens));
         }
     }
 
@@ -184,63 +192,48 @@ public final class KernelBench {
             double ms = time(i -> k.launch(stream, qkv[i % ROTATE][0], qkv[i % ROTATE][1], qkv[i % ROTATE][2], cu, dcu, VIT_HEADS, out));
             double flops = 0;
             for (int s = 0; s + 1 < cu.length; s++) flops += 4.0 * (cu[s + 1] - cu[s]) * (double) (cu[s + 1] - cu[s]) * VIT_HD * VIT_HEADS;
-            record("window_attention_v2_hd80 (bf16)", label, ms, 4.0 * 2 * tokens * width, flops);
+            record("window_attention_v2_hd80 (bf16)", label, ms, 4.0 * 2 * tokens * width, flops,
+                    cu.length > 3 ? GpuResults.PytorchReference.WINDOW_ATTENTION_5184.at(tokens) : OptionalDouble.empty());
         }
     }
 
-    public static void main(String[] args) {
-        int warmup = 10, reps = 50;
-        String only = "";
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-                case "--reps" -> reps = Integer.parseInt(args[++i]);
-                case "--only" -> only = args[++i];
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (expected --warmup N, --reps N, --only NAME)");
-            }
+    /**
+     * Times the kernel groups in {@code only} (null or empty: all of {@link #GROUPS}) from {@code library}, the
+     * median of {@code reps} runs after {@code warmup}, adding rows to {@code sink}. Uses the context current on
+     * this thread (the CUDA backend's), on the default stream.
+     */
+    public static void run(KernelLibrary library, int warmup, int reps, List<String> only, GpuResults sink) {
+        List<String> groups = only == null || only.isEmpty() ? GROUPS : only;
+        for (String g : groups) {
+            if (!GROUPS.contains(g)) throw new IllegalArgumentException("KernelBench: unknown group '" + g + "' (expected one of " + GROUPS + ")");
         }
-        CudaProbe probe = CudaProbe.probe();
-        if (!probe.available()) {
-            System.err.println("KernelBench needs a CUDA device: " + probe.reason());
-            System.exit(2);
-        }
-        try (CudaContext ctx = CudaContext.open(0); KernelLibrary library = new KernelLibrary(ctx.info())) {
-            JCudaDriver.setExceptionsEnabled(true);   // this tool's own driver calls (events, memsets) throw on failure
-            System.out.printf("device: %s; warm-up %d, median of %d; ceilings %.0f GB/s, %.0f TFLOP/s%n", ctx.info(), warmup, reps,
-                    Double.parseDouble(System.getProperty("polyv.bench.gbps", "3000")), Double.parseDouble(System.getProperty("polyv.bench.tflops", "686")));
-            run(new KernelBench(warmup, reps), library, only);
-            library.origins().forEach((op, origin) -> System.out.println("module " + op + ": " + origin));
-            System.out.println("""
-                    PyTorch on the lent H100 (../shared/GPU.md, bf16, same shapes), the numbers to beat:
-                      router softmax + top-2, 4096 tokens          0.052 ms
-                      permute (argsort + gather), 4096 tokens      0.32 ms
-                      experts (cuBLAS loop), 1 / 256 / 4096 tokens 0.33 / 0.77 / 5.65 ms
-                      un-permute + weighted combine, 4096 tokens   0.48 ms
-                      ViT window attention, 5184 patches 16 x 80   0.036 ms (SDPA)""");
+        JCudaDriver.setExceptionsEnabled(true);   // this tool's own driver calls (events, memsets) throw on failure
+        try {
+            run(new KernelBench(warmup, reps, sink), library, groups);
+        } finally {
+            JCudaDriver.setExceptionsEnabled(false);   // the driver's default, which the backend's return-code checks expect
         }
     }
 
-    private static void run(KernelBench b, KernelLibrary library, String only) {
+    private static void run(KernelBench b, KernelLibrary library, List<String> groups) {
         KernelLookup router = KernelLookup.of(library, "moe_router"), perm = KernelLookup.of(library, "token_permutation");
         KernelLookup experts = KernelLookup.of(library, "expert_ffn"), attn = KernelLookup.of(library, "window_attention");
-        {
-            if ("router".contains(only)) for (int t : new int[] {1, 256, 4096}) b.router(router, t);
-            if ("permutation".contains(only)) for (int t : new int[] {256, 4096}) b.permutation(perm, t);
-            if ("expert".contains(only)) {
-                try (DeviceArena wa = new DeviceArena()) {
-                    DeviceTensor gw = wa.alloc("gate_w", BF16, EXPERTS, FFN, HIDDEN), uw = wa.alloc("up_w", BF16, EXPERTS, FFN, HIDDEN);
-                    DeviceTensor dw = wa.alloc("down_w", BF16, EXPERTS, HIDDEN, FFN);
-                    short bf = ai.polyv.runtime.cpu.WeightFormat.toBf16(0.01f);
-                    for (DeviceTensor t : new DeviceTensor[] {gw, uw, dw}) JCudaDriver.cuMemsetD16(t.ptr(), bf, t.numel());
-                    for (int t : new int[] {1, 8, 256, 4096}) b.experts(perm, experts, gw, uw, dw, t);
-                }
+        if (groups.contains("router")) for (int t : new int[] {1, 256, 4096}) b.router(router, t);
+        if (groups.contains("permutation")) for (int t : new int[] {256, 4096}) b.permutation(perm, t);
+        if (groups.contains("experts")) {
+            try (DeviceArena wa = new DeviceArena()) {
+                DeviceTensor gw = wa.alloc("gate_w", BF16, EXPERTS, FFN, HIDDEN), uw = wa.alloc("up_w", BF16, EXPERTS, FFN, HIDDEN);
+                DeviceTensor dw = wa.alloc("down_w", BF16, EXPERTS, HIDDEN, FFN);
+                short bf = ai.polyv.runtime.cpu.WeightFormat.toBf16(0.01f);
+                for (DeviceTensor t : new DeviceTensor[] {gw, uw, dw}) JCudaDriver.cuMemsetD16(t.ptr(), bf, t.numel());
+                for (int t : new int[] {1, 8, 256, 4096}) b.experts(perm, experts, gw, uw, dw, t);
             }
-            if ("attention".contains(only)) {
-                int[] windows = new int[5184 / 64 + 1];
-                for (int s = 0; s < windows.length; s++) windows[s] = s * 64;
-                b.attention(attn, windows, "5184 patches, windows of 64");
-                b.attention(attn, new int[] {0, 2592, 5184}, "2 full frames of 2592");
-            }
+        }
+        if (groups.contains("attention")) {
+            int[] windows = new int[5184 / 64 + 1];
+            for (int s = 0; s < windows.length; s++) windows[s] = s * 64;
+            b.attention(attn, windows, "5184 patches, windows of 64");
+            b.attention(attn, new int[] {0, 2592, 5184}, "2 full frames of 2592");
         }
     }
 }
