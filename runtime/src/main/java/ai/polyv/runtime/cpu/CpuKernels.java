@@ -40,7 +40,7 @@ public final class CpuKernels {
         if (n == 1 && wf != WeightFormat.F16) {
             gemv(t, x, k, w, wf, m, bias, out);
         } else {
-            Gemm.run(t, x, n, k, w, wf, m, bias, out, Gemm.DEFAULT_JB, Gemm.DEFAULT_KB);
+            Gemm.run(t, x, n, k, w, wf, m, bias, out);
         }
     }
 
