@@ -169,7 +169,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int heads, Tensor cos, Tensor sin) {
-        ReferenceOps.rope(x, heads, cos, sin);
+        ReferenceOps.requireF32("rope", x, cos, sin);
+        int n = x.rows(), hd = x.cols() / heads;
+        ReferenceOps.requireShape("rope", "cos", cos, n, hd);
+        ReferenceOps.requireShape("rope", "sin", sin, n, hd);
+        CpuKernels.rope(threads, x.data(), n, heads, hd, cos.data(), sin.data());
     }
 
     @Override

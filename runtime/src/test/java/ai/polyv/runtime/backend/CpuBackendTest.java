@@ -109,6 +109,23 @@ class CpuBackendTest {
     }
 
     @Test
+    void ropeMatchesReferenceBitForBitOnAwkwardSizes() {
+        // [rows, heads, hd]: 1 row, hd/2 below / off / on the vector length, primes, a threaded size
+        int[][] shapes = {{1, 1, 2}, {1, 3, 34}, {5, 7, 30}, {3, 2, 128}, {13, 5, 66}, {300, 4, 64}};
+        try (Workspace ws = be.workspace()) {
+            for (int[] s : shapes) {
+                int n = s[0], heads = s[1], hd = s[2];
+                float[] xs = randn(n * heads * hd), cos = randn(n * hd), sin = randn(n * hd);
+                Tensor x = ws.f32(xs, n, heads * hd), ref = ws.f32(xs, n, heads * hd);
+                Tensor c = ws.f32(cos, n, hd), sn = ws.f32(sin, n, hd);
+                be.rope(x, heads, c, sn);
+                ReferenceOps.rope(ref, heads, c, sn);
+                assertArrayEquals(ref.toFloatArray(), x.toFloatArray(), "rope " + n + "x" + heads + "x" + hd);
+            }
+        }
+    }
+
+    @Test
     void ropeIsARotationAndIdentityAtPositionZero() {
         int n = 3, heads = 2, hd = 8;
         try (Workspace ws = be.workspace()) {
