@@ -4,6 +4,7 @@ import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import ai.polyv.runtime.cpu.Attention;
 import ai.polyv.runtime.cpu.CpuKernels;
 import ai.polyv.runtime.cpu.CpuThreads;
 import ai.polyv.runtime.cpu.WeightFormat;
@@ -217,22 +218,7 @@ public final class CpuBackend implements Backend {
     /** One query head over keys {@code [k0, k1)}: scores, max-subtracted softmax, weighted value sum. */
     private static void attend(Tensor q, long qOff, Tensor k, Tensor v, int kvStride, int kvOff, int k0, int k1, int hd,
                                float scale, float[] scores, Tensor out, long outOff) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = k0; j < k1; j++) {
-            float s = CpuKernels.dot(q.data(), qOff, k.data(), (long) j * kvStride + kvOff, hd) * scale;
-            scores[j - k0] = s;
-            if (s > max) max = s;
-        }
-        float sum = 0f;
-        for (int j = k0; j < k1; j++) {
-            float e = (float) Math.exp(scores[j - k0] - max);
-            scores[j - k0] = e;
-            sum += e;
-        }
-        out.data().asSlice(outOff * 4, (long) hd * 4).fill((byte) 0);
-        for (int j = k0; j < k1; j++) {
-            CpuKernels.axpy(scores[j - k0] / sum, v.data(), (long) j * kvStride + kvOff, out.data(), outOff, hd);
-        }
+        Attention.attendHead(q.data(), qOff, k.data(), v.data(), kvStride, kvOff, k0, k1, hd, scale, scores, out.data(), outOff);
     }
 
     @Override

@@ -109,6 +109,35 @@ class CpuBackendTest {
     }
 
     @Test
+    void attentionMatchesReferenceOnAwkwardSizes() {
+        // [n queries, start, heads, kvHeads, hd]: 1 query, key counts below / off / past 4 and the vector length,
+        // head dims 1, 16, 17, 80, 128
+        int[][] causal = {{1, 0, 1, 1, 1}, {1, 6, 2, 1, 17}, {3, 0, 4, 2, 16}, {7, 30, 7, 1, 80}, {5, 37, 4, 4, 128}, {19, 0, 2, 1, 33}};
+        try (Workspace ws = be.workspace()) {
+            for (int[] s : causal) {
+                int n = s[0], start = s[1], heads = s[2], kvh = s[3], hd = s[4], ctx = start + n;
+                Tensor q = ws.f32(randn(n * heads * hd), n, heads * hd);
+                Tensor k = ws.f32(randn(ctx * kvh * hd), ctx, kvh * hd), v = ws.f32(randn(ctx * kvh * hd), ctx, kvh * hd);
+                Tensor out = ws.f32(n, heads * hd), ref = ws.f32(n, heads * hd);
+                be.attentionCausal(q, k, v, out, heads, kvh, start);
+                ReferenceOps.attentionCausal(q, k, v, ref, heads, kvh, start);
+                double e = relErr(out.toFloatArray(), ref.toFloatArray());
+                assertTrue(e < 1e-6, "causal " + java.util.Arrays.toString(s) + ": rel err " + e);
+            }
+            // segments: one segment of 1, primes, one longer than the vector length
+            int heads = 2, hd = 80;
+            int[] cu = {0, 1, 4, 11, 48, 53};
+            int n = cu[cu.length - 1];
+            Tensor q = ws.f32(randn(n * heads * hd), n, heads * hd), k = ws.f32(randn(n * heads * hd), n, heads * hd),
+                    v = ws.f32(randn(n * heads * hd), n, heads * hd);
+            Tensor out = ws.f32(n, heads * hd), ref = ws.f32(n, heads * hd);
+            be.attentionSegments(q, k, v, out, heads, cu);
+            ReferenceOps.attentionSegments(q, k, v, ref, heads, cu);
+            assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+        }
+    }
+
+    @Test
     void ropeMatchesReferenceBitForBitOnAwkwardSizes() {
         // [rows, heads, hd]: 1 row, hd/2 below / off / on the vector length, primes, a threaded size
         int[][] shapes = {{1, 1, 2}, {1, 3, 34}, {5, 7, 30}, {3, 2, 128}, {13, 5, 66}, {300, 4, 64}};
