@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorMask;
  *
  * <p>Scores: 4 keys at a time share each load of q; per key, lane-wise partial sums reduced by the fixed
  * {@link VectorOps#sumLanes} butterfly. Softmax: max, then {@link VectorOps#exp} (vector tails are masked, so
- * every key goes through the same exp). Values: per column chunk of L, 4 accumulators over keys {@code j mod 4},
- * combined as {@code (a0 + a1) + (a2 + a3)}.
+ * every key goes through the same exp). Values: keys in order, up to 8 column vectors accumulated at
+ * once (each value row is read once, whole); a partial last chunk (hd not a multiple of L) uses 4 accumulators over
+ * keys {@code j mod 4}, combined as {@code (a0 + a1) + (a2 + a3)}.
  */
 public final class Attention {
     private Attention() {}
@@ -33,8 +34,8 @@ public final class Attention {
         softmax(scores, nk);
         int hv = FS.loopBound(hd);
         long vs = (long) kvStride * 4, vb = ((long) k0 * kvStride + kvOff) * 4, ob = outOff * 4;
-        for (int c = 0; c < hv; c += L) weighted(v, vb + c * 4L, vs, scores, nk, FS.maskAll(true), out, ob + c * 4L);
-        if (hv < hd) weighted(v, vb + hv * 4L, vs, scores, nk, FS.indexInRange(hv, hd), out, ob + hv * 4L);
+        for (int c = 0; c < hv; c += 8 * L) weighted8(v, vb + c * 4L, vs, scores, nk, Math.min(8, (hv - c) / L), out, ob + c * 4L);
+        if (hv < hd) weightedTail(v, vb + hv * 4L, vs, scores, nk, FS.indexInRange(hv, hd), out, ob + hv * 4L);
     }
 
     /** {@code scores[j - k0] = scale * q . k_j}. */
@@ -102,8 +103,36 @@ public final class Attention {
         for (; j < n; j++) s[j] = s[j] / total;
     }
 
-    /** One column chunk: {@code out[c..c+L) = sum_j p[j] v[j][c..c+L)} (masked), 4 accumulators by key. */
-    private static void weighted(MemorySegment v, long vb, long vs, float[] p, int nk, VectorMask<Float> m,
+    /**
+     * Up to 8 full column chunks at once: {@code out[c*L..) = sum_j p[j] v[j][c*L..)} for c < chunks, keys in
+     * order, one accumulator per chunk (each value row is read once, whole).
+     */
+    private static void weighted8(MemorySegment v, long vb, long vs, float[] p, int nk, int chunks, MemorySegment out, long ob) {
+        FloatVector o0 = FloatVector.zero(FS), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+        for (int j = 0; j < nk; j++) {
+            long b = vb + j * vs;
+            FloatVector pj = FloatVector.broadcast(FS, p[j]);
+            o0 = VectorOps.f32(v, b).fma(pj, o0);
+            if (chunks > 1) o1 = VectorOps.f32(v, b + 4L * L).fma(pj, o1);
+            if (chunks > 2) o2 = VectorOps.f32(v, b + 8L * L).fma(pj, o2);
+            if (chunks > 3) o3 = VectorOps.f32(v, b + 12L * L).fma(pj, o3);
+            if (chunks > 4) o4 = VectorOps.f32(v, b + 16L * L).fma(pj, o4);
+            if (chunks > 5) o5 = VectorOps.f32(v, b + 20L * L).fma(pj, o5);
+            if (chunks > 6) o6 = VectorOps.f32(v, b + 24L * L).fma(pj, o6);
+            if (chunks > 7) o7 = VectorOps.f32(v, b + 28L * L).fma(pj, o7);
+        }
+        o0.intoMemorySegment(out, ob, LE);
+        if (chunks > 1) o1.intoMemorySegment(out, ob + 4L * L, LE);
+        if (chunks > 2) o2.intoMemorySegment(out, ob + 8L * L, LE);
+        if (chunks > 3) o3.intoMemorySegment(out, ob + 12L * L, LE);
+        if (chunks > 4) o4.intoMemorySegment(out, ob + 16L * L, LE);
+        if (chunks > 5) o5.intoMemorySegment(out, ob + 20L * L, LE);
+        if (chunks > 6) o6.intoMemorySegment(out, ob + 24L * L, LE);
+        if (chunks > 7) o7.intoMemorySegment(out, ob + 28L * L, LE);
+    }
+
+    /** The last, partial column chunk (hd not a multiple of L) (masked loads and store). */
+    private static void weightedTail(MemorySegment v, long vb, long vs, float[] p, int nk, VectorMask<Float> m,
                                  MemorySegment out, long ob) {
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
         int j = 0;

@@ -111,8 +111,8 @@ class CpuBackendTest {
     @Test
     void attentionMatchesReferenceOnAwkwardSizes() {
         // [n queries, start, heads, kvHeads, hd]: 1 query, key counts below / off / past 4 and the vector length,
-        // head dims 1, 16, 17, 80, 128
-        int[][] causal = {{1, 0, 1, 1, 1}, {1, 6, 2, 1, 17}, {3, 0, 4, 2, 16}, {7, 30, 7, 1, 80}, {5, 37, 4, 4, 128}, {19, 0, 2, 1, 33}};
+        // head dims 1, 16, 17, 80, 128, 161 (more than 8 vectors plus a tail)
+        int[][] causal = {{1, 0, 1, 1, 1}, {1, 6, 2, 1, 17}, {3, 0, 4, 2, 16}, {7, 30, 7, 1, 80}, {5, 37, 4, 4, 128}, {19, 0, 2, 1, 33}, {2, 3, 1, 1, 161}};
         try (Workspace ws = be.workspace()) {
             for (int[] s : causal) {
                 int n = s[0], start = s[1], heads = s[2], kvh = s[3], hd = s[4], ctx = start + n;
