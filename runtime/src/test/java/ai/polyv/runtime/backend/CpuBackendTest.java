@@ -185,6 +185,28 @@ class CpuBackendTest {
     }
 
     @Test
+    void softmaxTopKMatchesReferenceBitForBit() {
+        // [rows, experts, k]: 1 row, 1 expert, primes, a threaded size (rows split over the threads)
+        int[][] shapes = {{1, 1, 1}, {1, 5, 2}, {7, 13, 3}, {3000, 4, 2}, {2049, 8, 8}};
+        try (Workspace ws = be.workspace()) {
+            for (int[] s : shapes) {
+                int n = s[0], m = s[1], k = s[2];
+                float[] l = randn(n * m);
+                for (int i = 0; i < l.length; i += 7) l[i] = l[Math.max(0, i - 1)];   // some exact ties
+                Tensor logits = ws.f32(l, n, m);
+                for (boolean renorm : new boolean[] {false, true}) {
+                    int[] ids = new int[n * k], refIds = new int[n * k];
+                    float[] w = new float[n * k], refW = new float[n * k];
+                    be.softmaxTopK(logits, k, renorm, ids, w);
+                    ReferenceOps.softmaxTopK(logits, k, renorm, refIds, refW);
+                    assertArrayEquals(refIds, ids, "ids " + n + "x" + m + " k=" + k);
+                    assertArrayEquals(refW, w, "weights " + n + "x" + m + " k=" + k);
+                }
+            }
+        }
+    }
+
+    @Test
     void topKTiesGoToTheLowerExpertAndRenormalisationIsOptional() {
         try (Workspace ws = be.workspace()) {
             // row 0: experts 1 and 3 tie for first, 0 and 2 tie for last; row 1: all equal
