@@ -66,6 +66,28 @@ class CpuKernelsTest {
     }
 
     @Test
+    void matmulIsBitwiseTheSameForAnyThreadCount() {
+        // each output element is summed by one thread in a fixed order: 1, 2 or 3 threads give the same bits
+        Random rnd = new Random(7);
+        int[][] shapes = {{300, 700, 200}, {33, 1029, 77}, {5, 257, 300}};
+        try (Arena arena = Arena.ofShared(); CpuThreads one = new CpuThreads(1); CpuThreads two = new CpuThreads(2)) {
+            for (int[] s : shapes) {
+                int n = s[0], k = s[1], m = s[2];
+                MemorySegment x = randomF32(Memory.NATIVE, arena, rnd, (long) n * k, 1f);
+                MemorySegment w = randomWeights(Memory.NATIVE, arena, rnd, WeightFormat.BF16, (long) m * k, 0.5f);
+                float[] ref = null;
+                for (CpuThreads t : new CpuThreads[] {one, two, threads}) {
+                    MemorySegment out = poisoned(Memory.NATIVE, arena, (long) n * m);
+                    CpuKernels.matmul(t, x, n, k, w, WeightFormat.BF16, m, null, out);
+                    float[] got = toArray(out, (long) n * m);
+                    if (ref == null) ref = got;
+                    else assertArrayEquals(ref, got, "n=" + n + " k=" + k + " m=" + m);
+                }
+            }
+        }
+    }
+
+    @Test
     void matmulKnownValues() {
         // x [2, 3], w [2, 3] in bf16 (all exactly representable), bias [2]
         float[] xv = {1, 2, 3, -1, 0.5f, 4};
