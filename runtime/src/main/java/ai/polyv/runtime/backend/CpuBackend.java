@@ -4,6 +4,9 @@ import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import ai.polyv.runtime.cpu.Attention;
 import ai.polyv.runtime.cpu.CpuKernels;
 import ai.polyv.runtime.cpu.CpuThreads;
 import ai.polyv.runtime.cpu.WeightFormat;
@@ -15,6 +18,8 @@ import ai.polyv.runtime.cpu.WeightFormat;
  * Owns a {@link CpuThreads} pool: close the backend when done.
  */
 public final class CpuBackend implements Backend {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private final CpuThreads threads;
 
     /** One thread per available processor. */
@@ -169,7 +174,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int heads, Tensor cos, Tensor sin) {
-        ReferenceOps.rope(x, heads, cos, sin);
+        ReferenceOps.requireF32("rope", x, cos, sin);
+        int n = x.rows(), hd = x.cols() / heads;
+        ReferenceOps.requireShape("rope", "cos", cos, n, hd);
+        ReferenceOps.requireShape("rope", "sin", sin, n, hd);
+        CpuKernels.rope(threads, x.data(), n, heads, hd, cos.data(), sin.data());
     }
 
     @Override
@@ -213,27 +222,54 @@ public final class CpuBackend implements Backend {
     /** One query head over keys {@code [k0, k1)}: scores, max-subtracted softmax, weighted value sum. */
     private static void attend(Tensor q, long qOff, Tensor k, Tensor v, int kvStride, int kvOff, int k0, int k1, int hd,
                                float scale, float[] scores, Tensor out, long outOff) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = k0; j < k1; j++) {
-            float s = CpuKernels.dot(q.data(), qOff, k.data(), (long) j * kvStride + kvOff, hd) * scale;
-            scores[j - k0] = s;
-            if (s > max) max = s;
-        }
-        float sum = 0f;
-        for (int j = k0; j < k1; j++) {
-            float e = (float) Math.exp(scores[j - k0] - max);
-            scores[j - k0] = e;
-            sum += e;
-        }
-        out.data().asSlice(outOff * 4, (long) hd * 4).fill((byte) 0);
-        for (int j = k0; j < k1; j++) {
-            CpuKernels.axpy(scores[j - k0] / sum, v.data(), (long) j * kvStride + kvOff, out.data(), outOff, hd);
-        }
+        Attention.attendHead(q.data(), qOff, k.data(), v.data(), kvStride, kvOff, k0, k1, hd, scale, scores, out.data(), outOff);
     }
 
     @Override
     public void softmaxTopK(Tensor logits, int k, boolean renormalize, int[] idsOut, float[] weightsOut) {
-        ReferenceOps.softmaxTopK(logits, k, renormalize, idsOut, weightsOut);
+        ReferenceOps.requireF32("softmaxTopK", logits);
+        int n = logits.rows(), m = logits.cols();
+        if (k < 1 || k > m) throw new IllegalArgumentException("softmaxTopK: k=" + k + " not in [1, " + m + "]");
+        if (idsOut.length < n * k || weightsOut.length < n * k) {
+            throw new IllegalArgumentException("softmaxTopK: output arrays hold " + Math.min(idsOut.length, weightsOut.length) + " < " + n * k + " entries");
+        }
+        MemorySegment x = logits.data();
+        // rows are independent: each is computed by one thread, in the reference's order (bit for bit its result)
+        CpuThreads.RangeTask task = (from, to) -> {
+            float[] p = new float[m];
+            boolean[] taken = new boolean[m];
+            for (int i = from; i < to; i++) topKRow(x, (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
+        };
+        if ((long) n * m < 8192) task.run(0, n);
+        else threads.parallelFor(n, task);
+    }
+
+    /** One row of {@link #softmaxTopK}: softmax, then k passes of arg-max (ties to the lower index). */
+    private static void topKRow(MemorySegment x, long off, int m, int k, boolean renormalize, float[] p,
+                                boolean[] taken, int[] ids, float[] ws, int o) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < m; e++) max = Math.max(max, x.getAtIndex(F32, off + e));
+        float sum = 0f;
+        for (int e = 0; e < m; e++) {
+            p[e] = (float) Math.exp(x.getAtIndex(F32, off + e) - max);
+            sum += p[e];
+        }
+        for (int e = 0; e < m; e++) p[e] /= sum;
+        java.util.Arrays.fill(taken, false);
+        float wsum = 0f;
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int e = 0; e < m; e++) {
+                if (!taken[e] && (best < 0 || p[e] > p[best])) best = e; // strict >: ties keep the lower index
+            }
+            taken[best] = true;
+            ids[o + j] = best;
+            ws[o + j] = p[best];
+            wsum += p[best];
+        }
+        if (renormalize) {
+            for (int j = 0; j < k; j++) ws[o + j] /= wsum;
+        }
     }
 
     /** Activations in one shared arena (shared so that worker threads of the kernels may touch them). */

@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>matmul: {@code n == 1} is the GEMV path (memory-bound): the output rows are split over the threads in
  * groups of 4 weight rows that share each load of x; BF16 weights are widened in registers. {@code n > 1}
- * is {@link Gemm}: blocked, packed, 4x4 register micro-kernel.
+ * is {@link Gemm}: from 2 vectors of rows the outer-product kernel {@link OuterGemm} (transposed x panels, float32
+ * weight packs, 2x8 vector accumulators, no lane reductions), below that the 4x4 dot-product micro-kernel.
  */
 public final class CpuKernels {
     private CpuKernels() {}
@@ -40,7 +41,7 @@ public final class CpuKernels {
         if (n == 1 && wf != WeightFormat.F16) {
             gemv(t, x, k, w, wf, m, bias, out);
         } else {
-            Gemm.run(t, x, n, k, w, wf, m, bias, out, Gemm.DEFAULT_JB, Gemm.DEFAULT_KB);
+            Gemm.run(t, x, n, k, w, wf, m, bias, out);
         }
     }
 
@@ -285,6 +286,45 @@ public final class CpuKernels {
         }
         for (; i < len; i++) {
             ScalarKernels.set(y, yOffElems + i, Math.fma(alpha, ScalarKernels.get(x, xOffElems + i), ScalarKernels.get(y, yOffElems + i)));
+        }
+    }
+
+    /**
+     * Rotate-half RoPE in place: {@code x[rows, heads*hd]}, {@code cos, sin [rows, hd]}; per head, for c < hd/2,
+     * {@code x1' = x1 cos[c] - x2 sin[c]}, {@code x2' = x2 cos[c+h] + x1 sin[c+h]} (x1 = x[c], x2 = x[c+h]).
+     * Products then one add, no fma: bit for bit the scalar statement. Rows are split over the threads.
+     */
+    public static void rope(CpuThreads t, MemorySegment x, int rows, int heads, int hd, MemorySegment cos, MemorySegment sin) {
+        Checks.nonNegative("rope", "rows", rows);
+        if (heads < 1 || hd < 0 || hd % 2 != 0) throw new IllegalArgumentException("rope: heads=" + heads + " hd=" + hd + " (hd must be even)");
+        Checks.fits("rope", "x [rows, heads*hd]", x, (long) rows * heads * hd, 4);
+        Checks.fits("rope", "cos [rows, hd]", cos, (long) rows * hd, 4);
+        Checks.fits("rope", "sin [rows, hd]", sin, (long) rows * hd, 4);
+        CpuThreads.RangeTask task = (from, to) -> ropeRows(x, heads, hd, cos, sin, from, to);
+        if ((long) rows * heads * hd < 32_768) task.run(0, rows);
+        else t.parallelFor(rows, task);
+    }
+
+    private static void ropeRows(MemorySegment x, int heads, int hd, MemorySegment cos, MemorySegment sin, int from, int to) {
+        int half = hd / 2, hv = FS.loopBound(half);
+        for (int r = from; r < to; r++) {
+            long cs = (long) r * hd * 4;
+            for (int h = 0; h < heads; h++) {
+                long b = ((long) r * heads + h) * hd * 4;
+                int c = 0;
+                for (; c < hv; c += L) {
+                    long lo = c * 4L, hi = (c + half) * 4L;
+                    FloatVector x1 = VectorOps.f32(x, b + lo), x2 = VectorOps.f32(x, b + hi);
+                    x1.mul(VectorOps.f32(cos, cs + lo)).add(x2.neg().mul(VectorOps.f32(sin, cs + lo))).intoMemorySegment(x, b + lo, LE);
+                    x2.mul(VectorOps.f32(cos, cs + hi)).add(x1.mul(VectorOps.f32(sin, cs + hi))).intoMemorySegment(x, b + hi, LE);
+                }
+                long e = b / 4, ce = cs / 4;
+                for (; c < half; c++) {
+                    float x1 = ScalarKernels.get(x, e + c), x2 = ScalarKernels.get(x, e + c + half);
+                    ScalarKernels.set(x, e + c, x1 * ScalarKernels.get(cos, ce + c) + -x2 * ScalarKernels.get(sin, ce + c));
+                    ScalarKernels.set(x, e + c + half, x2 * ScalarKernels.get(cos, ce + c + half) + x1 * ScalarKernels.get(sin, ce + c + half));
+                }
+            }
         }
     }
 

@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * {@code out[n, m] = x[n, k] @ w[m, k]^T (+ bias)} for {@code n > 1}: blocked GEMM in the dot-product form
+ * {@code out[n, m] = x[n, k] @ w[m, k]^T (+ bias)} for {@code n > 1}. From {@link #PW} rows on this is
+ * {@link OuterGemm} (outer-product micro-kernel, no lane reductions); below, the blocked GEMM in the dot-product form
  * (both operands are k-contiguous, so no transposition is needed).
  *
  * <p>Work unit: a tile of {@code jb} weight rows (the threads share tiles out). Per tile and k-block of
@@ -34,7 +35,17 @@ final class Gemm {
      */
     private static final ThreadLocal<MemorySegment> PACK = ThreadLocal.withInitial(() -> MemorySegment.NULL);
 
+    /** Dispatch: the outer-product kernel once n fills a panel of {@link #PW} rows, else the dot-product one. */
     static void run(CpuThreads t, MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
+                    MemorySegment bias, MemorySegment out) {
+        if (n >= PW) OuterGemm.run(t, x, n, k, w, wf, m, bias, out, OuterGemm.DEFAULT_JB, OuterGemm.DEFAULT_KB);
+        else runDot(t, x, n, k, w, wf, m, bias, out, DEFAULT_JB, DEFAULT_KB);
+    }
+
+    /** Rows per panel of the outer-product kernel (two vectors). */
+    static final int PW = 2 * L;
+
+    static void runDot(CpuThreads t, MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
                     MemorySegment bias, MemorySegment out, int jb, int kb) {
         if (jb % NR != 0 || jb <= 0 || kb <= 0) throw new IllegalArgumentException("gemm: bad blocking jb=" + jb + " kb=" + kb);
         int tiles = (m + jb - 1) / jb;

@@ -109,6 +109,52 @@ class CpuBackendTest {
     }
 
     @Test
+    void attentionMatchesReferenceOnAwkwardSizes() {
+        // [n queries, start, heads, kvHeads, hd]: 1 query, key counts below / off / past 4 and the vector length,
+        // head dims 1, 16, 17, 80, 128, 161 (more than 8 vectors plus a tail)
+        int[][] causal = {{1, 0, 1, 1, 1}, {1, 6, 2, 1, 17}, {3, 0, 4, 2, 16}, {7, 30, 7, 1, 80}, {5, 37, 4, 4, 128}, {19, 0, 2, 1, 33}, {2, 3, 1, 1, 161}};
+        try (Workspace ws = be.workspace()) {
+            for (int[] s : causal) {
+                int n = s[0], start = s[1], heads = s[2], kvh = s[3], hd = s[4], ctx = start + n;
+                Tensor q = ws.f32(randn(n * heads * hd), n, heads * hd);
+                Tensor k = ws.f32(randn(ctx * kvh * hd), ctx, kvh * hd), v = ws.f32(randn(ctx * kvh * hd), ctx, kvh * hd);
+                Tensor out = ws.f32(n, heads * hd), ref = ws.f32(n, heads * hd);
+                be.attentionCausal(q, k, v, out, heads, kvh, start);
+                ReferenceOps.attentionCausal(q, k, v, ref, heads, kvh, start);
+                double e = relErr(out.toFloatArray(), ref.toFloatArray());
+                assertTrue(e < 1e-6, "causal " + java.util.Arrays.toString(s) + ": rel err " + e);
+            }
+            // segments: one segment of 1, primes, one longer than the vector length
+            int heads = 2, hd = 80;
+            int[] cu = {0, 1, 4, 11, 48, 53};
+            int n = cu[cu.length - 1];
+            Tensor q = ws.f32(randn(n * heads * hd), n, heads * hd), k = ws.f32(randn(n * heads * hd), n, heads * hd),
+                    v = ws.f32(randn(n * heads * hd), n, heads * hd);
+            Tensor out = ws.f32(n, heads * hd), ref = ws.f32(n, heads * hd);
+            be.attentionSegments(q, k, v, out, heads, cu);
+            ReferenceOps.attentionSegments(q, k, v, ref, heads, cu);
+            assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+        }
+    }
+
+    @Test
+    void ropeMatchesReferenceBitForBitOnAwkwardSizes() {
+        // [rows, heads, hd]: 1 row, hd/2 below / off / on the vector length, primes, a threaded size
+        int[][] shapes = {{1, 1, 2}, {1, 3, 34}, {5, 7, 30}, {3, 2, 128}, {13, 5, 66}, {300, 4, 64}};
+        try (Workspace ws = be.workspace()) {
+            for (int[] s : shapes) {
+                int n = s[0], heads = s[1], hd = s[2];
+                float[] xs = randn(n * heads * hd), cos = randn(n * hd), sin = randn(n * hd);
+                Tensor x = ws.f32(xs, n, heads * hd), ref = ws.f32(xs, n, heads * hd);
+                Tensor c = ws.f32(cos, n, hd), sn = ws.f32(sin, n, hd);
+                be.rope(x, heads, c, sn);
+                ReferenceOps.rope(ref, heads, c, sn);
+                assertArrayEquals(ref.toFloatArray(), x.toFloatArray(), "rope " + n + "x" + heads + "x" + hd);
+            }
+        }
+    }
+
+    @Test
     void ropeIsARotationAndIdentityAtPositionZero() {
         int n = 3, heads = 2, hd = 8;
         try (Workspace ws = be.workspace()) {
@@ -135,6 +181,28 @@ class CpuBackendTest {
             // second row, first pair, explicitly: x' = x*cos - x[c+half]*sin
             int a = heads * hd, b = a + hd / 2;
             assertEquals(xs[a] * cos[hd] - xs[b] * sin[hd], y[a], 1e-6);
+        }
+    }
+
+    @Test
+    void softmaxTopKMatchesReferenceBitForBit() {
+        // [rows, experts, k]: 1 row, 1 expert, primes, a threaded size (rows split over the threads)
+        int[][] shapes = {{1, 1, 1}, {1, 5, 2}, {7, 13, 3}, {3000, 4, 2}, {2049, 8, 8}};
+        try (Workspace ws = be.workspace()) {
+            for (int[] s : shapes) {
+                int n = s[0], m = s[1], k = s[2];
+                float[] l = randn(n * m);
+                for (int i = 0; i < l.length; i += 7) l[i] = l[Math.max(0, i - 1)];   // some exact ties
+                Tensor logits = ws.f32(l, n, m);
+                for (boolean renorm : new boolean[] {false, true}) {
+                    int[] ids = new int[n * k], refIds = new int[n * k];
+                    float[] w = new float[n * k], refW = new float[n * k];
+                    be.softmaxTopK(logits, k, renorm, ids, w);
+                    ReferenceOps.softmaxTopK(logits, k, renorm, refIds, refW);
+                    assertArrayEquals(refIds, ids, "ids " + n + "x" + m + " k=" + k);
+                    assertArrayEquals(refW, w, "weights " + n + "x" + m + " k=" + k);
+                }
+            }
         }
     }
 

@@ -33,6 +33,8 @@ class CpuKernelsTest {
             {1, 1, 1}, {1, 7, 5}, {1, 16, 16}, {1, 33, 17}, {1, 1031, 13}, {1, 257, 1024},
             {2, 3, 2}, {3, 17, 29}, {4, 64, 8}, {5, 100, 7}, {7, 31, 37}, {13, 1029, 11},
             {17, 521, 67}, {64, 128, 96}, {33, 2053, 9},
+            // outer-product kernel (n >= 32): exact panels, panel tails, weight-row tails, k off the k-block
+            {32, 1, 1}, {32, 16, 8}, {37, 300, 23}, {101, 77, 130}, {65, 513, 71},
     };
 
     @ParameterizedTest
@@ -58,6 +60,28 @@ class CpuKernelsTest {
                         assertTrue(relL2(g, e) < 1e-6, what + ": rel L2 " + relL2(g, e));
                         assertSentinel(got, (long) n * m);
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulIsBitwiseTheSameForAnyThreadCount() {
+        // each output element is summed by one thread in a fixed order: 1, 2 or 3 threads give the same bits
+        Random rnd = new Random(7);
+        int[][] shapes = {{300, 700, 200}, {33, 1029, 77}, {5, 257, 300}};
+        try (Arena arena = Arena.ofShared(); CpuThreads one = new CpuThreads(1); CpuThreads two = new CpuThreads(2)) {
+            for (int[] s : shapes) {
+                int n = s[0], k = s[1], m = s[2];
+                MemorySegment x = randomF32(Memory.NATIVE, arena, rnd, (long) n * k, 1f);
+                MemorySegment w = randomWeights(Memory.NATIVE, arena, rnd, WeightFormat.BF16, (long) m * k, 0.5f);
+                float[] ref = null;
+                for (CpuThreads t : new CpuThreads[] {one, two, threads}) {
+                    MemorySegment out = poisoned(Memory.NATIVE, arena, (long) n * m);
+                    CpuKernels.matmul(t, x, n, k, w, WeightFormat.BF16, m, null, out);
+                    float[] got = toArray(out, (long) n * m);
+                    if (ref == null) ref = got;
+                    else assertArrayEquals(ref, got, "n=" + n + " k=" + k + " m=" + m);
                 }
             }
         }
