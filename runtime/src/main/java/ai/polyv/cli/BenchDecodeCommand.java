@@ -87,13 +87,24 @@ final class BenchDecodeCommand implements Callable<Integer> {
     }
 
     private Path tinyA() {
+        return tinyADir(shared, "--shared DIR or --model DIR");
+    }
+
+    /**
+     * The golden tiny-a folder under {@code shared} (default: -Dpolyv.shared, else ../shared); when absent, a clear
+     * error that suggests the command's {@code options}.
+     */
+    static Path tinyADir(Path shared, String options) {
         Path base = shared != null ? shared : Path.of(System.getProperty("polyv.shared", "../shared"));
         Path dir = base.resolve("golden").resolve("tiny-a");
         if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("tiny-a: no folder " + dir.toAbsolutePath() + " (pass --shared DIR or --model DIR)");
+            throw new IllegalArgumentException("tiny-a: no folder " + dir.toAbsolutePath() + " (pass " + options + ")");
         }
         return dir;
     }
+
+    /** How the benchmark tables name {@link RandomWeights#midConfig()}. */
+    static final String MID_LABEL = "mid (1024x8, 2 MoE of 4, BF16)";
 
     private DecodeBench.Report checkpoint(String label, Path dir, CpuBackend be, Ceilings c) {
         Map<String, Long> bytes = new LinkedHashMap<>();
@@ -110,7 +121,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         var config = RandomWeights.midConfig();
         try (RandomWeights w = new RandomWeights(config, DType.BF16, 0x31D);
              PolyVModel model = PolyVModel.of(config, w, be)) {
-            return DecodeBench.run("mid (1024x8, 2 MoE of 4, BF16)", model, w.byteSizes(), c, prompt, tokens, 3, System.err);
+            return DecodeBench.run(MID_LABEL, model, w.byteSizes(), c, prompt, tokens, 3, System.err);
         }
     }
 }

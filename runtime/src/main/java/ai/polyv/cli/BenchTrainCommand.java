@@ -2,6 +2,7 @@ package ai.polyv.cli;
 
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.runtime.backend.CpuBackend;
+import ai.polyv.runtime.bench.MachineInfo;
 import ai.polyv.runtime.bench.RandomWeights;
 import ai.polyv.runtime.bench.Timing;
 import ai.polyv.runtime.model.PolyVModel;
@@ -12,11 +13,9 @@ import ai.polyv.runtime.train.StepLosses;
 import ai.polyv.runtime.train.TrainExample;
 import ai.polyv.runtime.train.TrainStage;
 import ai.polyv.runtime.train.optim.AdamW;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,7 +65,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             for (String c : configs) {
                 switch (c) {
                     case "tiny-a" -> {
-                        try (PolyVModel m = PolyVModel.load(tinyA(), be)) {
+                        try (PolyVModel m = PolyVModel.load(BenchDecodeCommand.tinyADir(shared, "--shared DIR"), be)) {
                             rows.add(run("tiny-a", m, st, be.threads().size()));
                         }
                     }
@@ -74,7 +73,7 @@ final class BenchTrainCommand implements Callable<Integer> {
                         PolyVConfig cfg = RandomWeights.midConfig();
                         System.err.println("bench train mid: making random BF16 weights ...");
                         try (RandomWeights w = new RandomWeights(cfg, DType.BF16, 0x31D); PolyVModel m = PolyVModel.of(cfg, w, be)) {
-                            rows.add(run("mid (1024x8, 2 MoE of 4, BF16)", m, st, be.threads().size()));
+                            rows.add(run(BenchDecodeCommand.MID_LABEL, m, st, be.threads().size()));
                         }
                     }
                     default -> throw new IllegalArgumentException("--config must be tiny-a or mid, got '" + c + "'");
@@ -113,7 +112,7 @@ final class BenchTrainCommand implements Callable<Integer> {
                 System.err.printf(Locale.ROOT, "  %s step %d: %.1f ms%n", label, s + 1, nanos[s] / 1e6);
             }
             long heapPeak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-            long rss = peakRss();
+            long rss = MachineInfo.peakRssBytes();
             double[] sorted = Arrays.stream(nanos).asDoubleStream().sorted().toArray();
             double med = Timing.median(sorted) / 1e6;
             return String.format(Locale.ROOT, "%-32s %7s %6d %12s %10.1f %9.1f %10.1f %10s %11s", label, st.label(), tokens,
@@ -127,26 +126,5 @@ final class BenchTrainCommand implements Callable<Integer> {
         StepLosses l = obj.forwardBackward(ex);
         if (!Double.isFinite(l.total())) throw new IllegalStateException("non-finite loss " + l.total());
         adam.step(1e-4);
-    }
-
-    /** The process's peak resident set ({@code VmHWM} of /proc/self/status) in bytes, or -1 where unavailable. */
-    static long peakRss() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
-    }
-
-    private Path tinyA() {
-        Path base = shared != null ? shared : Path.of(System.getProperty("polyv.shared", "../shared"));
-        Path dir = base.resolve("golden").resolve("tiny-a");
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("tiny-a: no folder " + dir.toAbsolutePath() + " (pass --shared DIR)");
-        }
-        return dir;
     }
 }

@@ -4,8 +4,6 @@ import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import ai.polyv.runtime.cpu.Attention;
 import ai.polyv.runtime.cpu.CpuKernels;
 import ai.polyv.runtime.cpu.CpuThreads;
@@ -18,7 +16,6 @@ import ai.polyv.runtime.cpu.WeightFormat;
  * Owns a {@link CpuThreads} pool: close the backend when done.
  */
 public final class CpuBackend implements Backend {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final CpuThreads threads;
 
@@ -238,38 +235,10 @@ public final class CpuBackend implements Backend {
         CpuThreads.RangeTask task = (from, to) -> {
             float[] p = new float[m];
             boolean[] taken = new boolean[m];
-            for (int i = from; i < to; i++) topKRow(x, (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
+            for (int i = from; i < to; i++) ReferenceOps.softmaxTopKRow(x, (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
         };
         if ((long) n * m < 8192) task.run(0, n);
         else threads.parallelFor(n, task);
-    }
-
-    /** One row of {@link #softmaxTopK}: softmax, then k passes of arg-max (ties to the lower index). */
-    private static void topKRow(MemorySegment x, long off, int m, int k, boolean renormalize, float[] p,
-                                boolean[] taken, int[] ids, float[] ws, int o) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int e = 0; e < m; e++) max = Math.max(max, x.getAtIndex(F32, off + e));
-        float sum = 0f;
-        for (int e = 0; e < m; e++) {
-            p[e] = (float) Math.exp(x.getAtIndex(F32, off + e) - max);
-            sum += p[e];
-        }
-        for (int e = 0; e < m; e++) p[e] /= sum;
-        java.util.Arrays.fill(taken, false);
-        float wsum = 0f;
-        for (int j = 0; j < k; j++) {
-            int best = -1;
-            for (int e = 0; e < m; e++) {
-                if (!taken[e] && (best < 0 || p[e] > p[best])) best = e; // strict >: ties keep the lower index
-            }
-            taken[best] = true;
-            ids[o + j] = best;
-            ws[o + j] = p[best];
-            wsum += p[best];
-        }
-        if (renormalize) {
-            for (int j = 0; j < k; j++) ws[o + j] /= wsum;
-        }
     }
 
     /** Activations in one shared arena (shared so that worker threads of the kernels may touch them). */

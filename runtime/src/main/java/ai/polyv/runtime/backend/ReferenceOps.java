@@ -2,6 +2,9 @@ package ai.polyv.runtime.backend;
 
 import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * Plain scalar Java statement of every {@link Backend} op on host tensors: the reference each backend
@@ -10,6 +13,8 @@ import ai.polyv.runtime.tensor.Tensor;
  */
 public final class ReferenceOps {
     private ReferenceOps() {}
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static void requireF32(String op, Tensor... ts) {
         for (Tensor t : ts) {
@@ -215,30 +220,38 @@ public final class ReferenceOps {
         if (k < 1 || k > m) throw new IllegalArgumentException("softmaxTopK: k=" + k + " not in [1, " + m + "]");
         float[] p = new float[m];
         boolean[] taken = new boolean[m];
-        for (int i = 0; i < n; i++) {
-            float max = Float.NEGATIVE_INFINITY;
-            for (int e = 0; e < m; e++) max = Math.max(max, logits.getFloat((long) i * m + e));
-            float sum = 0f;
+        for (int i = 0; i < n; i++) softmaxTopKRow(logits.data(), (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
+    }
+
+    /**
+     * One row of {@link #softmaxTopK}: the F32 logits at {@code x[off, off+m)} go through softmax, then k
+     * passes of arg-max (ties to the lower index); writes {@code ids[o, o+k)} and {@code ws[o, o+k)}.
+     * {@code p [m]} and {@code taken [m]} are scratch. The CPU backend runs the same rows on its threads.
+     */
+    static void softmaxTopKRow(MemorySegment x, long off, int m, int k, boolean renormalize, float[] p, boolean[] taken, int[] ids,
+                               float[] ws, int o) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < m; e++) max = Math.max(max, x.getAtIndex(F32, off + e));
+        float sum = 0f;
+        for (int e = 0; e < m; e++) {
+            p[e] = (float) Math.exp(x.getAtIndex(F32, off + e) - max);
+            sum += p[e];
+        }
+        for (int e = 0; e < m; e++) p[e] /= sum;
+        java.util.Arrays.fill(taken, false);
+        float wsum = 0f;
+        for (int j = 0; j < k; j++) {
+            int best = -1;
             for (int e = 0; e < m; e++) {
-                p[e] = (float) Math.exp(logits.getFloat((long) i * m + e) - max);
-                sum += p[e];
+                if (!taken[e] && (best < 0 || p[e] > p[best])) best = e; // strict >: ties keep the lower index
             }
-            for (int e = 0; e < m; e++) p[e] /= sum;
-            java.util.Arrays.fill(taken, false);
-            float wsum = 0f;
-            for (int j = 0; j < k; j++) {
-                int best = -1;
-                for (int e = 0; e < m; e++) {
-                    if (!taken[e] && (best < 0 || p[e] > p[best])) best = e; // strict >: ties keep the lower index
-                }
-                taken[best] = true;
-                idsOut[i * k + j] = best;
-                weightsOut[i * k + j] = p[best];
-                wsum += p[best];
-            }
-            if (renormalize) {
-                for (int j = 0; j < k; j++) weightsOut[i * k + j] /= wsum;
-            }
+            taken[best] = true;
+            ids[o + j] = best;
+            ws[o + j] = p[best];
+            wsum += p[best];
+        }
+        if (renormalize) {
+            for (int j = 0; j < k; j++) ws[o + j] /= wsum;
         }
     }
 }

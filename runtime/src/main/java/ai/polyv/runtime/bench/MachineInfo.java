@@ -27,6 +27,18 @@ public record MachineInfo(String cpu, int processors, String jvm, String started
         }
     }
 
+    /** This process's peak resident set ({@code VmHWM} of /proc/self/status) in bytes, or -1 where it cannot be read. */
+    public static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
     private static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {

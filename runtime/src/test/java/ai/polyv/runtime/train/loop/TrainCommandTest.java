@@ -57,15 +57,7 @@ class TrainCommandTest {
     record Run(int exit, String out, String err) {}
 
     Run train(int failAtCall, String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cli = new CommandLine(new TrainCommand((dir, config, stage, backend) -> new LinearToyObjective(dir, failAtCall)));
-        cli.setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true));
-        cli.setExecutionExceptionHandler((ex, c, p) -> {
-            c.getErr().println("polyv train: " + ex.getMessage());
-            return 2;
-        });
-        int rc = cli.execute(args);
-        return new Run(rc, out.toString(), err.toString());
+        return trainWith((dir, config, stage, backend) -> new LinearToyObjective(dir, failAtCall), args);
     }
 
     String[] args(Path out, String... extra) {
