@@ -3,6 +3,7 @@ package ai.polyv.runtime;
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.config.Position3dConfig;
 import ai.polyv.runtime.backend.Backend;
+import ai.polyv.runtime.generate.BatchTokenConsumer;
 import ai.polyv.runtime.generate.GenerationRequest;
 import ai.polyv.runtime.generate.GenerationResult;
 import ai.polyv.runtime.generate.Generator;
@@ -42,7 +43,8 @@ import java.util.TreeSet;
  * }</pre>
  *
  * The facade owns the backend it is given and closes it (with the model) in {@link #close()}, also when
- * loading fails. Not thread-safe: one generation at a time per instance.
+ * loading fails. Not thread-safe: one {@code generate} call at a time per instance (a call may run many
+ * requests as one batch).
  */
 public final class PolyV implements AutoCloseable {
 
@@ -152,30 +154,60 @@ public final class PolyV implements AutoCloseable {
      */
     public GenerationResult generate(GenerationRequest request, TokenConsumer onToken) {
         Objects.requireNonNull(onToken, "onToken");
-        long t0 = System.nanoTime();
-        List<VisionInput> inputs = new ArrayList<>();
-        for (Visual v : request.visuals()) inputs.add(preprocess(v, request.pixels()));
-        int[] promptIds = promptIds(request, inputs);
-        long preprocess = System.nanoTime() - t0;
+        return generate(List.of(request), 1, (i, id, text) -> onToken.accept(id, text)).get(0);
+    }
 
-        StreamingDecoder stream = tokenizer == null ? null : tokenizer.streamingDecoder(request.skipSpecialTokens());
-        StringBuilder text = new StringBuilder();
-        Generator.Result r = new Generator(model).generate(promptIds, inputs, request.maxNewTokens(), request.sampling(),
-                stopTokens(request), id -> {
-                    String piece = stream != null && tokenizer.hasId(id) ? stream.push(id) : "";
-                    text.append(piece);
-                    onToken.accept(id, piece);
-                });
-        if (stream != null) {
-            String tail = stream.flush();
-            if (!tail.isEmpty()) {
-                text.append(tail);
-                onToken.accept(TokenConsumer.END, tail);
-            }
+    /**
+     * Runs several requests with continuous batching: up to {@code maxBatch} of them decode together,
+     * reading the weights once per step for the whole batch (throughput grows with the batch while decode
+     * is bound by weight reads); when one ends, the next waiting request is prefilled and joins. Each
+     * request gets the tokens it would get alone (greedy: the same ids; seeded sampling: the same draws,
+     * up to the last-bit differences of batched float sums). {@code onToken} gets every id and text piece
+     * with the request's index. Returns the results in request order.
+     */
+    public List<GenerationResult> generate(List<GenerationRequest> requests, int maxBatch, BatchTokenConsumer onToken) {
+        Objects.requireNonNull(onToken, "onToken");
+        int count = requests.size();
+        long[] preprocess = new long[count];
+        List<List<VisionInput>> inputs = new ArrayList<>(count);
+        List<Generator.Job> jobs = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            GenerationRequest request = requests.get(i);
+            long t0 = System.nanoTime();
+            List<VisionInput> in = new ArrayList<>();
+            for (Visual v : request.visuals()) in.add(preprocess(v, request.pixels()));
+            int[] promptIds = promptIds(request, in);
+            preprocess[i] = System.nanoTime() - t0;
+            inputs.add(in);
+            jobs.add(new Generator.Job(promptIds, in, request.maxNewTokens(), request.sampling(), stopTokens(request)));
         }
-        var timings = new GenerationResult.Timings(preprocess, r.prefillNanos(), r.visionNanos(), r.decodeNanos(), r.promptTokens(), r.decodeSteps());
-        return new GenerationResult(text.toString(), r.tokens(), promptIds, inputs.stream().map(VisionInput::grid).toList(),
-                r.stopReason(), timings, r.routing());
+        StreamingDecoder[] streams = new StreamingDecoder[count];
+        StringBuilder[] texts = new StringBuilder[count];
+        for (int i = 0; i < count; i++) {
+            streams[i] = tokenizer == null ? null : tokenizer.streamingDecoder(requests.get(i).skipSpecialTokens());
+            texts[i] = new StringBuilder();
+        }
+        List<Generator.Result> rs = new Generator(model).generate(jobs, maxBatch, (i, id) -> {
+            String piece = streams[i] != null && tokenizer.hasId(id) ? streams[i].push(id) : "";
+            texts[i].append(piece);
+            onToken.accept(i, id, piece);
+        });
+        List<GenerationResult> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            if (streams[i] != null) {
+                String tail = streams[i].flush();
+                if (!tail.isEmpty()) {
+                    texts[i].append(tail);
+                    onToken.accept(i, TokenConsumer.END, tail);
+                }
+            }
+            Generator.Result r = rs.get(i);
+            var timings = new GenerationResult.Timings(preprocess[i], r.prefillNanos(), r.visionNanos(), r.decodeNanos(), r.promptTokens(),
+                    r.decodeSteps());
+            out.add(new GenerationResult(texts[i].toString(), r.tokens(), jobs.get(i).promptIds(),
+                    inputs.get(i).stream().map(VisionInput::grid).toList(), r.stopReason(), timings, r.routing()));
+        }
+        return out;
     }
 
     /** The ids a request prefills, given its preprocessed visual inputs. */

@@ -7,16 +7,18 @@ import ai.polyv.runtime.model.VisionInput;
 import ai.polyv.runtime.sampling.Sampler;
 import ai.polyv.runtime.sampling.SamplingOptions;
 import ai.polyv.runtime.sampling.StopTokens;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.IntConsumer;
 
 /**
- * Token-level generation: one {@link Session} per call, the prompt prefilled (vision inputs
+ * Token-level generation: one {@link Session} per sequence, the prompt prefilled (vision inputs
  * encoded and spliced in), then one decode step per generated token until a stop token, the
  * token budget or the model's context ({@code max_position_embeddings}) is reached. The first
  * token comes from the prefill's logits; a stop token ends generation and is not emitted.
+ * Several sequences decode together with continuous batching ({@link #generate(List, int, BatchListener)}).
  */
 public final class Generator {
 
@@ -52,6 +54,29 @@ public final class Generator {
         }
     }
 
+    /**
+     * One sequence to generate.
+     *
+     * @param promptIds    {@code [promptTokens]} ids with one placeholder per merged vision token
+     * @param vision       vision inputs in prompt order
+     * @param maxNewTokens budget of generated tokens, at least 1
+     */
+    public record Job(int[] promptIds, List<VisionInput> vision, int maxNewTokens, SamplingOptions sampling, StopTokens stops) {
+        public Job {
+            promptIds = promptIds.clone();
+            vision = List.copyOf(vision);
+            Objects.requireNonNull(sampling, "sampling");
+            Objects.requireNonNull(stops, "stops");
+            if (maxNewTokens < 1) throw new IllegalArgumentException("max new tokens must be at least 1, got " + maxNewTokens);
+        }
+    }
+
+    /** Receives each generated id of sequence {@code job} (its index in the job list) as soon as it is chosen. */
+    @FunctionalInterface
+    public interface BatchListener {
+        void accept(int job, int id);
+    }
+
     private final PolyVModel model;
 
     public Generator(PolyVModel model) {
@@ -69,45 +94,124 @@ public final class Generator {
     public Result generate(int[] promptIds, List<VisionInput> vision, int maxNewTokens, SamplingOptions sampling,
                            StopTokens stops, IntConsumer onToken) {
         if (maxNewTokens < 1) throw new IllegalArgumentException("max new tokens must be at least 1, got " + maxNewTokens);
+        return generate(List.of(new Job(promptIds, vision, maxNewTokens, sampling, stops)), 1, (job, id) -> onToken.accept(id)).get(0);
+    }
+
+    /**
+     * Runs several generations with continuous batching: up to {@code maxBatch} sequences decode together
+     * ({@link Session#decode(List, int[])}: one pass over the weights per step for the whole batch); when
+     * one ends, the next waiting job is prefilled and joins the batch at the following step. Jobs are
+     * admitted in list order; each has its own sampler (a seeded job draws the same tokens as it would
+     * alone) and its own KV cache of prompt + budget tokens. A job's {@code decodeNanos} is the wall time of
+     * the batched steps it took part in. Returns the results in job order.
+     */
+    public List<Result> generate(List<Job> jobs, int maxBatch, BatchListener onToken) {
+        if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
+        Objects.requireNonNull(onToken, "onToken");
         int context = model.config().text().maxPositionEmbeddings();
-        if (promptIds.length >= context) {
-            throw new IllegalArgumentException("prompt too long: " + promptIds.length + " tokens, the model's context (max_position_embeddings) is "
-                    + context + " and at least one token must be generated");
+        for (int j = 0; j < jobs.size(); j++) {
+            int n = jobs.get(j).promptIds().length;
+            if (n >= context) {
+                throw new IllegalArgumentException((jobs.size() == 1 ? "" : "job " + j + ": ") + "prompt too long: " + n
+                        + " tokens, the model's context (max_position_embeddings) is " + context + " and at least one token must be generated");
+            }
         }
-        int capacity = (int) Math.min((long) promptIds.length + maxNewTokens, context);
-        Sampler sampler = Sampler.of(sampling);
-        try (Session session = model.newSession(capacity)) {
-            long t0 = System.nanoTime();
-            float[] logits = session.prefill(promptIds, vision);
-            long prefill = System.nanoTime() - t0;
-            int[] out = new int[Math.min(maxNewTokens, capacity - promptIds.length + 1)];
-            int n = 0;
-            int steps = 0;
-            long decode = 0;
-            StopReason reason;
-            while (true) {
-                int id = sampler.sample(logits);
-                if (stops.isStop(id)) {
-                    reason = StopReason.STOP_TOKEN;
-                    break;
+        Result[] results = new Result[jobs.size()];
+        List<Slot> active = new ArrayList<>();
+        int admitted = 0;
+        try {
+            while (admitted < jobs.size() || !active.isEmpty()) {
+                while (active.size() < maxBatch && admitted < jobs.size()) {
+                    active.add(Slot.prefill(model, admitted, jobs.get(admitted), context));
+                    admitted++;
                 }
-                out[n++] = id;
-                onToken.accept(id);
-                if (n >= maxNewTokens) {
-                    reason = StopReason.MAX_NEW_TOKENS;
-                    break;
+                // every slot holds fresh logits: sample, emit, and retire the finished ones
+                for (var it = active.iterator(); it.hasNext(); ) {
+                    Slot s = it.next();
+                    StopReason reason = s.sampleNext(onToken);
+                    if (reason != null) {
+                        results[s.index] = s.finish(reason);
+                        it.remove();
+                    }
                 }
-                if (session.length() >= capacity) {
-                    reason = StopReason.CONTEXT_FULL;
-                    break;
+                if (active.isEmpty()) continue;
+                List<Session> sessions = new ArrayList<>(active.size());
+                int[] next = new int[active.size()];
+                for (int i = 0; i < next.length; i++) {
+                    sessions.add(active.get(i).session);
+                    next[i] = active.get(i).next;
                 }
                 long t1 = System.nanoTime();
-                logits = session.decode(id);
-                decode += System.nanoTime() - t1;
-                steps++;
+                float[][] logits = Session.decode(sessions, next);
+                long dt = System.nanoTime() - t1;
+                for (int i = 0; i < next.length; i++) active.get(i).stepped(logits[i], dt);
             }
-            return new Result(Arrays.copyOf(out, n), reason, promptIds.length, prefill, session.visionNanos(), decode, steps,
+        } finally {
+            for (Slot s : active) s.session.close();
+        }
+        return List.of(results);
+    }
+
+    /** A job being generated: its session, sampler and tokens so far. */
+    private static final class Slot {
+        final int index;
+        final Job job;
+        final Session session;
+        final Sampler sampler;
+        final int capacity;
+        final long prefillNanos;
+        final int[] out;
+        int n, steps, next;
+        long decodeNanos;
+        float[] logits;
+
+        private Slot(int index, Job job, Session session, int capacity, long prefillNanos, float[] logits) {
+            this.index = index;
+            this.job = job;
+            this.session = session;
+            this.sampler = Sampler.of(job.sampling());
+            this.capacity = capacity;
+            this.prefillNanos = prefillNanos;
+            this.out = new int[Math.min(job.maxNewTokens(), capacity - job.promptIds().length + 1)];
+            this.logits = logits;
+        }
+
+        static Slot prefill(PolyVModel model, int index, Job job, int context) {
+            int capacity = (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
+            Session session = model.newSession(capacity);
+            try {
+                long t0 = System.nanoTime();
+                float[] logits = session.prefill(job.promptIds(), job.vision());
+                return new Slot(index, job, session, capacity, System.nanoTime() - t0, logits);
+            } catch (RuntimeException e) {
+                session.close();
+                throw e;
+            }
+        }
+
+        /** Samples from the current logits; returns why the job ended, or null when it needs another step. */
+        StopReason sampleNext(BatchListener onToken) {
+            int id = sampler.sample(logits);
+            if (job.stops().isStop(id)) return StopReason.STOP_TOKEN;
+            out[n++] = id;
+            onToken.accept(index, id);
+            if (n >= job.maxNewTokens()) return StopReason.MAX_NEW_TOKENS;
+            if (session.length() >= capacity) return StopReason.CONTEXT_FULL;
+            next = id;
+            return null;
+        }
+
+        void stepped(float[] logits, long nanos) {
+            this.logits = logits;
+            decodeNanos += nanos;
+            steps++;
+        }
+
+        Result finish(StopReason reason) {
+            Result r = new Result(Arrays.copyOf(out, n), reason, job.promptIds().length, prefillNanos, session.visionNanos(), decodeNanos, steps,
                     session.routingStats());
+            session.close();
+            return r;
         }
     }
 }

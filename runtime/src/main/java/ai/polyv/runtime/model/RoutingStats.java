@@ -22,9 +22,10 @@ public final class RoutingStats {
         this.counts = new long[layers.length][Modality.values().length][numExperts];
     }
 
-    void record(int layer, MoeRouter.Routing r, Modality[] modality) {
+    /** Counts rows {@code [from, from+count)} of a routing; {@code modality} is indexed like the routing's rows. */
+    void record(int layer, MoeRouter.Routing r, Modality[] modality, int from, int count) {
         long[][] c = counts[slot(layer)];
-        for (int t = 0; t < r.n(); t++) {
+        for (int t = from; t < from + count; t++) {
             for (int j = 0; j < r.k(); j++) c[modality[t].ordinal()][r.ids()[t * r.k() + j]]++;
         }
     }

@@ -3,12 +3,15 @@ package ai.polyv.runtime.model;
 import ai.polyv.runtime.backend.Backend;
 import ai.polyv.runtime.backend.Workspace;
 import ai.polyv.runtime.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One generation: a prompt prefill followed by single-token decode steps over a KV cache of
- * {@code maxTokens} rows per layer. Not thread-safe. Close it to free the cache.
+ * {@code maxTokens} rows per layer; {@link #decode(List, int[])} steps several sessions together.
+ * Not thread-safe. Close it to free the cache.
  */
 public final class Session implements AutoCloseable {
     private final PolyVModel model;
@@ -88,7 +91,7 @@ public final class Session implements AutoCloseable {
                 if (trace != null) trace.floats((in.kind() == VisionInput.Kind.IMAGE ? "image" : "video") + ".embeds#" + s, be.download(rows), m, hidden);
             }
             if (trace != null) trace.floats("inputs_embeds", be.download(x), n, hidden);
-            float[] logits = forward(ws, x, mp.pos(), 0, mod, trace);
+            float[] logits = forward(model, ws, x, mp.pos(), List.of(new Rows(this, 0, n)), mod, trace)[0];
             prefilled = true;
             length = n;
             nextPos = mp.next();
@@ -98,16 +101,56 @@ public final class Session implements AutoCloseable {
 
     /** One decode step: feeds {@code tokenId} at the next position; returns its logits {@code [vocab]}. */
     public float[] decode(int tokenId) {
-        if (!prefilled) throw new IllegalStateException("decode before prefill");
-        if (length >= maxTokens) throw new IllegalArgumentException("session is full: " + length + " tokens = maxTokens");
-        checkIds(new int[] {tokenId}, length);
-        long[][] pos = {{nextPos}, {nextPos}, {nextPos}};
-        try (Workspace ws = be.workspace()) {
-            Tensor x = ws.f32(1, dims.text().hidden());
-            be.embedding(model.weights().embedTokens, new int[] {tokenId}, x);
-            float[] logits = forward(ws, x, pos, length, modalities(new int[] {tokenId}), null);
-            length++;
-            nextPos++;
+        return decode(List.of(this), new int[] {tokenId})[0];
+    }
+
+    /**
+     * One decode step for several sessions of the same model at once (continuous batching): session
+     * {@code b} is fed {@code tokenIds[b]} at its own next position. The projections, MoE and lm_head run
+     * once over the {@code [B, hidden]} batch (the weights are read once per step, not once per sequence);
+     * attention runs per session against its own cache. Sessions may differ in length and may join or
+     * leave the batch between steps. Returns the logits {@code [B][vocab]}, in batch order. A batch of one
+     * is exactly {@link #decode(int)}.
+     *
+     * @throws IllegalArgumentException when a session repeats, belongs to another model, is full, or an id
+     *                                  is outside the vocabulary
+     * @throws IllegalStateException    when a session was not prefilled
+     */
+    public static float[][] decode(List<Session> batch, int[] tokenIds) {
+        int b = batch.size();
+        if (b == 0) throw new IllegalArgumentException("empty decode batch");
+        if (tokenIds.length != b) throw new IllegalArgumentException("decode batch of " + b + " sessions got " + tokenIds.length + " token ids");
+        Session first = batch.get(0);
+        Set<Session> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < b; i++) {
+            Session s = batch.get(i);
+            if (!seen.add(s)) throw new IllegalArgumentException("session " + i + " of the decode batch appears twice");
+            if (s.model != first.model) throw new IllegalArgumentException("session " + i + " of the decode batch belongs to another model");
+            if (!s.prefilled) throw new IllegalStateException("decode before prefill (session " + i + " of the batch)");
+            if (s.length >= s.maxTokens) {
+                throw new IllegalArgumentException("session " + (b == 1 ? "" : i + " of the batch ") + "is full: " + s.length + " tokens = maxTokens");
+            }
+            try {
+                s.checkIds(new int[] {tokenIds[i]}, s.length);
+            } catch (IllegalArgumentException e) {
+                throw b == 1 ? e : new IllegalArgumentException("session " + i + " of the batch: " + e.getMessage(), e);
+            }
+        }
+        long[][] pos = new long[3][b];
+        List<Rows> rows = new ArrayList<>(b);
+        for (int i = 0; i < b; i++) {
+            Session s = batch.get(i);
+            for (int a = 0; a < 3; a++) pos[a][i] = s.nextPos;
+            rows.add(new Rows(s, i, 1));
+        }
+        try (Workspace ws = first.be.workspace()) {
+            Tensor x = ws.f32(b, first.dims.text().hidden());
+            first.be.embedding(first.model.weights().embedTokens, tokenIds, x);
+            float[][] logits = forward(first.model, ws, x, pos, rows, first.modalities(tokenIds), null);
+            for (Session s : batch) {
+                s.length++;
+                s.nextPos++;
+            }
             return logits;
         }
     }
@@ -148,34 +191,57 @@ public final class Session implements AutoCloseable {
         return m;
     }
 
+    /** Rows {@code [row, row+count)} of a forward batch belong to {@code session}, at its cache rows from its length on. */
+    private record Rows(Session session, int row, int count) {}
+
     /**
-     * Decoder over {@code x [n, hidden]} at cache rows {@code [start, start+n)} with positions
-     * {@code pos[3][n]}; returns the last row's logits (and traces everything when {@code trace != null}).
+     * Decoder over {@code x [n, hidden]}, whose rows are split into {@code segments} (each at its session's
+     * cache rows {@code [length, length+count)}), with positions {@code pos[3][n]}; returns the logits of
+     * each segment's last row {@code [segments][vocab]} (and traces everything, one segment only, when
+     * {@code trace != null}). One segment writes K and V straight into its cache; several project into a
+     * batch buffer and scatter each row into its own cache.
      */
-    private float[] forward(Workspace ws, Tensor x, long[][] pos, int start, RoutingStats.Modality[] mod, ForwardTrace trace) {
+    private static float[][] forward(PolyVModel model, Workspace ws, Tensor x, long[][] pos, List<Rows> segments,
+                                     RoutingStats.Modality[] mod, ForwardTrace trace) {
+        ModelDims dims = model.dims();
+        Backend be = model.backend();
         ModelDims.Text tc = dims.text();
         ModelWeights w = model.weights();
         int n = x.rows(), hidden = tc.hidden(), hd = tc.headDim(), heads = tc.heads(), kvh = tc.kvHeads();
+        boolean single = segments.size() == 1;
+        if (trace != null && !single) throw new IllegalArgumentException("a traced forward covers one session");
         float[] cos = new float[n * hd], sin = new float[n * hd];
         RopeTables.mrope(pos, 0, n, tc.ropeTheta(), tc.mropeSection(), hd, cos, sin);
         Tensor cosT = ws.f32(cos, n, hd), sinT = ws.f32(sin, n, hd);
         Tensor h = ws.f32(n, hidden), q = ws.f32(n, (long) heads * hd), attn = ws.f32(n, (long) heads * hd), tmp = ws.f32(n, hidden);
+        Tensor kBatch = single ? null : ws.f32(n, (long) kvh * hd), vBatch = single ? null : ws.f32(n, (long) kvh * hd);
         for (int l = 0; l < tc.layers(); l++) {
             ModelWeights.Layer lw = w.layers.get(l);
             be.rmsNorm(x, lw.inputNorm(), tc.rmsNormEps(), h);
-            Tensor k = kCache[l].rows(start, n), v = vCache[l].rows(start, n);   // [n, kvh*hd] views into the cache
+            Session s0 = segments.get(0).session();
+            // [n, kvh*hd]: a view into the one session's cache, or the batch buffer
+            Tensor k = single ? s0.kCache[l].rows(s0.length, n) : kBatch, v = single ? s0.vCache[l].rows(s0.length, n) : vBatch;
             be.matmul(h, lw.q().w(), lw.q().b(), q);
             be.matmul(h, lw.k().w(), lw.k().b(), k);
             be.matmul(h, lw.v().w(), lw.v().b(), v);
             be.rope(q, heads, cosT, sinT);
             be.rope(k, kvh, cosT, sinT);
-            be.attentionCausal(q, kCache[l], vCache[l], attn, heads, kvh, start);
+            for (Rows seg : segments) {
+                Session s = seg.session();
+                if (!single) {
+                    int[] at = cacheRows(s.length, seg.count());
+                    be.scatterRows(k.rows(seg.row(), seg.count()), at, s.kCache[l]);
+                    be.scatterRows(v.rows(seg.row(), seg.count()), at, s.vCache[l]);
+                }
+                be.attentionCausal(single ? q : q.rows(seg.row(), seg.count()), s.kCache[l], s.vCache[l],
+                        single ? attn : attn.rows(seg.row(), seg.count()), heads, kvh, s.length);
+            }
             be.matmul(attn, lw.o().w(), null, tmp);
             be.add(x, tmp, x);
             be.rmsNorm(x, lw.postNorm(), tc.rmsNormEps(), h);
             if (lw.moe() != null) {
                 MoeRouter.Routing r = MoeLayer.forward(be, lw.moe(), dims.moe(), h, tmp);
-                stats.record(l, r, mod);
+                for (Rows seg : segments) seg.session().stats.record(l, r, mod, seg.row(), seg.count());
                 if (trace != null) {
                     trace.floats("moe." + l + ".router_logits", r.logits(), n, r.numExperts());
                     trace.ints("moe." + l + ".topk_ids", r.ids(), n, r.k());
@@ -187,8 +253,23 @@ public final class Session implements AutoCloseable {
             be.add(x, tmp, x);
             if (trace != null) trace.floats("hidden." + l, be.download(x), n, hidden);
         }
-        int from = trace != null ? 0 : n - 1, rows = n - from;
-        Tensor last = x.rows(from, rows);
+        // the rows whose logits are wanted: every row when traced, else each segment's last row
+        Tensor last;
+        if (trace != null) {
+            last = x;
+        } else if (single) {
+            last = x.rows(n - 1, 1);
+        } else {
+            int[] lastRows = new int[segments.size()];
+            for (int i = 0; i < lastRows.length; i++) lastRows[i] = segments.get(i).row() + segments.get(i).count() - 1;
+            if (consecutive(lastRows)) {
+                last = x.rows(lastRows[0], lastRows.length);
+            } else {
+                last = ws.f32(lastRows.length, hidden);
+                be.gatherRows(x, lastRows, last);
+            }
+        }
+        int rows = last.rows();
         Tensor fin = ws.f32(rows, hidden);
         be.rmsNorm(last, w.finalNorm, tc.rmsNormEps(), fin);
         Tensor logits = ws.f32(rows, tc.vocab());
@@ -197,8 +278,22 @@ public final class Session implements AutoCloseable {
         if (trace != null) {
             trace.floats("final_hidden", be.download(fin), rows, hidden);
             trace.floats("logits", all, rows, tc.vocab());
+            return new float[][] {Arrays.copyOfRange(all, (rows - 1) * tc.vocab(), rows * tc.vocab())};
         }
-        return Arrays.copyOfRange(all, (rows - 1) * tc.vocab(), rows * tc.vocab());
+        float[][] out = new float[rows][];
+        for (int i = 0; i < rows; i++) out[i] = Arrays.copyOfRange(all, i * tc.vocab(), (i + 1) * tc.vocab());
+        return out;
+    }
+
+    private static int[] cacheRows(int from, int count) {
+        int[] at = new int[count];
+        for (int i = 0; i < count; i++) at[i] = from + i;
+        return at;
+    }
+
+    private static boolean consecutive(int[] rows) {
+        for (int i = 1; i < rows.length; i++) if (rows[i] != rows[0] + i) return false;
+        return true;
     }
 
     @Override

@@ -107,6 +107,39 @@ class PolyVGoldenTest {
         if (!r.grids().isEmpty()) assertTrue(r.timings().visionNanos() > 0 && r.timings().visionNanos() < r.timings().prefillNanos());
     }
 
+    /**
+     * All five golden cases (text, image, video, 3D scene, mixed: different lengths, modalities and M-RoPE
+     * deltas) in one call: decoded together, five at once or two at a time with continuous batching
+     * (a finished request's slot is refilled), each request still gets exactly its golden greedy ids.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {5, 2})
+    void batchedRequestsGetTheirGoldenIds(int maxBatch) {
+        String[] cases = {"text", "image", "video", "multiview3d", "mixed"};
+        List<GenerationRequest> requests = new ArrayList<>();
+        int[][] expected = new int[cases.length][];
+        for (int i = 0; i < cases.length; i++) {
+            expected[i] = ints(G.i64(cases[i] + ".greedy_ids"));
+            // budgets differ so that requests end at different steps
+            int budget = expected[i].length - i;
+            expected[i] = Arrays.copyOf(expected[i], budget);
+            GenerationRequest.Builder b = GenerationRequest.builderOfIds(ints(G.i64(cases[i] + ".input_ids"))).maxNewTokens(budget).greedy()
+                    .noDefaultStopTokens();
+            visualsOf(cases[i]).forEach(b::visual);
+            requests.add(b.build());
+        }
+        List<List<Integer>> streamed = new ArrayList<>();
+        for (String c : cases) streamed.add(new ArrayList<>());
+        List<GenerationResult> rs = polyv.generate(requests, maxBatch, (request, id, text) -> streamed.get(request).add(id));
+        assertEquals(cases.length, rs.size());
+        for (int i = 0; i < cases.length; i++) {
+            assertArrayEquals(expected[i], rs.get(i).ids(), cases[i] + " greedy ids in a batch of " + maxBatch);
+            assertEquals(Arrays.stream(expected[i]).boxed().toList(), streamed.get(i), cases[i] + " streamed ids");
+            assertEquals(expected[i].length - 1, rs.get(i).timings().decodeSteps());
+            assertEquals(Generator.StopReason.MAX_NEW_TOKENS, rs.get(i).stopReason());
+        }
+    }
+
     @Test
     void extraStopTokenEndsGeneration() {
         int[] prompt = ints(G.i64("text.input_ids"));
