@@ -113,8 +113,8 @@ public final class BenchCommand implements Callable<Integer> {
         @Option(names = "--backend", defaultValue = "cuda-bf16", description = "cuda (fp32) or cuda-bf16 (default: ${DEFAULT-VALUE})")
         String backend;
 
-        @Option(names = "--batch", split = ",", defaultValue = "1", paramLabel = "N",
-                description = "decode batch sizes (default: ${DEFAULT-VALUE}; sizes above 1 are reported as not supported yet)")
+        @Option(names = "--batch", split = ",", defaultValue = "1,8", paramLabel = "N",
+                description = "decode batch sizes, comma-separated: B image prompts decoded together (default: ${DEFAULT-VALUE})")
         java.util.List<Integer> batch;
 
         @Option(names = "--tokens", defaultValue = "32", description = "greedy decode steps timed (default: ${DEFAULT-VALUE})")

@@ -21,8 +21,9 @@ import picocli.CommandLine.Option;
 
 /** {@code polyv bench decode}: prefill and decode tokens/s against the memory roofline. */
 @Command(name = "decode", mixinStandardHelpOptions = true,
-        description = "Prefill and greedy decode tokens/s on the CPU against the memory roofline (weight + KV bytes per token / "
-                + "measured copy bandwidth). Default: tiny-a (golden folder) and the mid-size random BF16 config.")
+        description = "Prefill and greedy decode tokens/s on the CPU at each decode batch size, against the step's roofline: "
+                + "max(memory floor = weight + KV bytes per step / measured copy bandwidth, compute floor = FLOPs per step / "
+                + "measured FMA peak). Default: tiny-a (golden folder) and the mid-size random BF16 config.")
 final class BenchDecodeCommand implements Callable<Integer> {
 
     static final class Which {
@@ -42,6 +43,11 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--prompt", defaultValue = "128", description = "prompt tokens prefilled (default: ${DEFAULT-VALUE})")
     int prompt;
 
+    @Option(names = "--batch", split = ",", paramLabel = "B", defaultValue = "1,8",
+            description = "decode batch sizes, comma-separated: B sequences step together, the weights read once per step "
+                    + "(default: ${DEFAULT-VALUE})")
+    List<Integer> batches;
+
     @Option(names = "--shared", paramLabel = "DIR", description = "the shared folder holding golden/tiny-a (default: -Dpolyv.shared, else ../shared)")
     Path shared;
 
@@ -52,6 +58,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
     public Integer call() {
         if (tokens < 1) throw new IllegalArgumentException("--tokens must be >= 1, got " + tokens);
         if (prompt < 1) throw new IllegalArgumentException("--prompt must be >= 1, got " + prompt);
+        for (int b : batches) if (b < 1) throw new IllegalArgumentException("--batch: every size must be >= 1, got " + b);
         List<String> runs = new ArrayList<>();
         if (which == null) {
             runs.add("tiny-a");
@@ -70,7 +77,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
             Ceilings c = Ceilings.measure(be.threads(), false);
             System.err.println(c.describe());
             for (String run : runs) {
-                reports.add(switch (run) {
+                reports.addAll(switch (run) {
                     case "mid" -> mid(be, c);
                     case "tiny-a" -> checkpoint("tiny-a", tinyA(), be, c);
                     default -> checkpoint(which.model.toString(), which.model, be, c);
@@ -106,22 +113,22 @@ final class BenchDecodeCommand implements Callable<Integer> {
     /** How the benchmark tables name {@link RandomWeights#midConfig()}. */
     static final String MID_LABEL = "mid (1024x8, 2 MoE of 4, BF16)";
 
-    private DecodeBench.Report checkpoint(String label, Path dir, CpuBackend be, Ceilings c) {
+    private List<DecodeBench.Report> checkpoint(String label, Path dir, CpuBackend be, Ceilings c) {
         Map<String, Long> bytes = new LinkedHashMap<>();
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             for (String n : ckpt.names()) bytes.put(n, ckpt.tensor(n).byteSize());
         }
         try (PolyVModel model = PolyVModel.load(dir, be)) {
-            return DecodeBench.run(label, model, bytes, c, prompt, tokens, 3, System.err);
+            return DecodeBench.run(label, model, bytes, c, prompt, tokens, 3, batches, System.err);
         }
     }
 
-    private DecodeBench.Report mid(CpuBackend be, Ceilings c) {
+    private List<DecodeBench.Report> mid(CpuBackend be, Ceilings c) {
         System.err.println("decode mid: making random BF16 weights ...");
         var config = RandomWeights.midConfig();
         try (RandomWeights w = new RandomWeights(config, DType.BF16, 0x31D);
              PolyVModel model = PolyVModel.of(config, w, be)) {
-            return DecodeBench.run(MID_LABEL, model, w.byteSizes(), c, prompt, tokens, 3, System.err);
+            return DecodeBench.run(MID_LABEL, model, w.byteSizes(), c, prompt, tokens, 3, batches, System.err);
         }
     }
 }

@@ -10,45 +10,68 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code polyv bench decode}: prefill and greedy decode speed of a model against the memory roofline
- * (bytes read per decoded token at the measured copy bandwidth: every decoder weight, the top-k experts'
- * share of each MoE layer, one embedding row, the lm_head and the KV cache read by attention).
+ * {@code polyv bench decode}: prefill and greedy decode speed of a model, at one or more decode batch sizes
+ * ({@link Session#decode(List, int[])}: B sequences per step, the weights read once per step), against the
+ * step's roofline: the larger of the memory floor (bytes one step must read at the measured copy bandwidth:
+ * every decoder weight, the share of each MoE layer's experts the batch touches, B embedding rows, the
+ * lm_head and each sequence's KV cache) and the compute floor (the step's matmul and attention FLOPs at the
+ * measured FMA peak).
  */
 public final class DecodeBench {
     private DecodeBench() {}
 
     /**
-     * Results.
+     * Results of one model at one batch size.
      *
-     * @param bytesPerToken    bytes one decode step must read (weights + mean KV cache)
-     * @param rooflineTokensPerSecond copy bandwidth / bytesPerToken
-     * @param fraction         decode tokens/s over the roofline
+     * @param batch             sequences decoded per step
+     * @param decodeStep        wall time of one batched step
+     * @param decodeTokensPerSecond batch / median step time (all sequences together)
+     * @param bytesPerStep      bytes one step must read (weights + every sequence's mean KV cache)
+     * @param flopsPerStep      FLOPs of one step (matmuls + attention, all sequences)
+     * @param rooflineTokensPerSecond batch / max(memory floor, compute floor)
+     * @param bound             which floor is larger: MEMORY or COMPUTE
+     * @param fraction          decode tokens/s over the roofline
      */
     public record Report(String benchmark, String model, MachineInfo machine, Ceilings ceilings, int promptTokens, int decodeTokens,
-                         Timing.Stats prefill, double prefillTokensPerSecond, Timing.Stats decodeStep, double decodeTokensPerSecond,
-                         double weightBytesPerToken, double kvBytesPerToken, double bytesPerToken, double rooflineTokensPerSecond,
-                         double fraction, double loadAtEnd) {}
+                         int batch, Timing.Stats prefill, double prefillTokensPerSecond, Timing.Stats decodeStep, double decodeTokensPerSecond,
+                         double weightBytesPerStep, double kvBytesPerStep, double bytesPerStep, double flopsPerStep,
+                         double rooflineTokensPerSecond, Bound bound, double fraction, double loadAtEnd) {}
 
     /**
      * Bytes of weights one decode token reads: all decoder tensors except the vision tower and synergy heads;
      * a MoE layer's experts count {@code topK / numExperts} of their size; the embedding table one row.
      */
     public static double weightBytesPerToken(Map<String, Long> tensorBytes, ModelDims dims) {
+        return weightBytesPerStep(tensorBytes, dims, 1);
+    }
+
+    /**
+     * Bytes of weights one decode step of {@code batch} tokens reads: as {@link #weightBytesPerToken}, with
+     * {@code batch} embedding rows, and of each MoE layer's experts the expected share a batch of uniformly
+     * routed tokens touches, {@code 1 - (1 - topK/numExperts)^batch} (topK/numExperts for one token).
+     */
+    public static double weightBytesPerStep(Map<String, Long> tensorBytes, ModelDims dims, int batch) {
+        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         double total = 0;
         for (var e : tensorBytes.entrySet()) {
             String n = e.getKey();
             double b = e.getValue();
             if (n.startsWith("visual.") || n.startsWith("synergy_heads.")) continue;
             if (n.equals("model.embed_tokens.weight")) {
-                total += b / dims.text().vocab();
+                total += b * Math.min(batch, dims.text().vocab()) / dims.text().vocab();
             } else if (n.contains(".mlp.experts.")) {
                 if (dims.moe() == null) throw new IllegalArgumentException("tensor " + n + " is an expert but the config has no moe section");
-                total += b * dims.moe().topK() / dims.moe().numExperts();
+                total += b * expertShareTouched(dims.moe(), batch);
             } else {
                 total += b;
             }
         }
         return total;
+    }
+
+    /** Expected fraction of a layer's experts that {@code batch} uniformly routed tokens choose. */
+    static double expertShareTouched(ModelDims.Moe moe, int batch) {
+        return 1 - Math.pow(1 - (double) moe.topK() / moe.numExperts(), batch);
     }
 
     /** KV-cache bytes (F32) attention reads for a token at position {@code ctx - 1}: K and V of all layers. */
@@ -57,11 +80,30 @@ public final class DecodeBench {
         return 2.0 * t.layers() * ctx * t.kvHeads() * t.headDim() * 4;
     }
 
-    /** Prompt ids: deterministic, below every special token id (no vision tokens). */
-    static int[] prompt(int n, int limit) {
+    /**
+     * FLOPs of one decode token at context {@code ctx} (an FMA counts 2): q/k/v/o projections, the dense MLPs,
+     * each MoE layer's router and top-k experts, the lm_head, and attention's {@code q.k} and {@code p.v}.
+     */
+    public static double flopsPerToken(ModelDims dims, int intermediate, double ctx) {
+        ModelDims.Text t = dims.text();
+        double h = t.hidden(), q = (double) t.heads() * t.headDim(), kv = (double) t.kvHeads() * t.headDim();
+        double attnProj = 2 * h * (q + 2 * kv) + 2 * q * h;
+        double mlp = 2 * 3 * h * intermediate;
+        int moeLayers = dims.moe() == null ? 0 : dims.moe().layers().length;
+        double moe = dims.moe() == null ? 0 : 2 * h * dims.moe().numExperts() + dims.moe().topK() * mlp;
+        double attention = 4 * ctx * q;
+        return t.layers() * (attnProj + attention) + (t.layers() - moeLayers) * mlp + moeLayers * moe + 2 * h * t.vocab();
+    }
+
+    /** Prompt ids of sequence {@code seq}: deterministic, below every special token id (no vision tokens). */
+    static int[] prompt(int n, int limit, int seq) {
         int[] ids = new int[n];
-        for (int i = 0; i < n; i++) ids[i] = (int) ((i * 2654435761L + 17) % limit);
+        for (int i = 0; i < n; i++) ids[i] = (int) (((i + 7919L * seq) * 2654435761L + 17) % limit);
         return ids;
+    }
+
+    static int[] prompt(int n, int limit) {
+        return prompt(n, limit, 0);
     }
 
     static int argmax(float[] logits, int limit) {
@@ -70,9 +112,14 @@ public final class DecodeBench {
         return best;
     }
 
-    /** Runs prefill ({@code prefillRuns} sessions) then {@code decodeTokens} greedy steps on the last one. */
-    public static Report run(String label, PolyVModel model, Map<String, Long> tensorBytes, Ceilings c, int promptTokens, int decodeTokens,
-                             int prefillRuns, PrintStream log) {
+    /**
+     * Runs prefill ({@code prefillRuns} sessions), then for each batch size B: B sessions prefilled with
+     * different prompts and {@code decodeTokens} timed greedy steps of all B together. One report per batch size.
+     */
+    public static List<Report> run(String label, PolyVModel model, Map<String, Long> tensorBytes, Ceilings c, int promptTokens, int decodeTokens,
+                                   int prefillRuns, List<Integer> batches, PrintStream log) {
+        if (batches.isEmpty()) throw new IllegalArgumentException("at least one batch size is needed");
+        for (int b : batches) if (b < 1) throw new IllegalArgumentException("batch sizes must be >= 1, got " + b);
         MachineInfo machine = MachineInfo.current();
         ModelDims dims = model.dims();
         var tok = dims.tokens();
@@ -82,51 +129,78 @@ public final class DecodeBench {
         if (ids.bosTokenId() != null) limit = Math.min(limit, ids.bosTokenId());
         for (int e : ids.eosTokenIds()) limit = Math.min(limit, e);
         if (limit < 2) throw new IllegalArgumentException(label + ": no ordinary token ids below the special ids");
-        int[] prompt = prompt(promptTokens, limit);
         int total = promptTokens + decodeTokens;
         if (total > dims.text().maxPositions()) {
             throw new IllegalArgumentException(label + ": prompt + decode = " + total + " tokens exceeds max_position_embeddings " + dims.text().maxPositions());
         }
         log.printf("decode %s: warm-up ...%n", label);
-        try (Session s = model.newSession(Math.min(total, 64))) {   // JIT warm-up of both paths
-            int next = argmax(s.prefill(Arrays.copyOf(prompt, Math.min(promptTokens, 32)), List.of()), limit);
-            for (int i = 0; i < 8 && s.length() < s.maxTokens(); i++) next = argmax(s.decode(next), limit);
-        }
+        int warmBatch = batches.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        decodeSteps(model, Math.min(promptTokens, 32), 8, Math.min(warmBatch, 2), limit, log, null);   // JIT warm-up of every path
         double[] prefillMs = new double[prefillRuns];
-        double[] stepMs = new double[decodeTokens];
+        int[] prompt = prompt(promptTokens, limit);
         for (int r = 0; r < prefillRuns; r++) {
-            try (Session s = model.newSession(total)) {
+            try (Session s = model.newSession(promptTokens)) {
                 long t0 = System.nanoTime();
-                float[] logits = s.prefill(prompt, List.of());
+                s.prefill(prompt, List.of());
                 prefillMs[r] = (System.nanoTime() - t0) / 1e6;
                 log.printf("decode %s: prefill %d tokens %.1f ms%n", label, promptTokens, prefillMs[r]);
-                if (r == prefillRuns - 1) {
-                    int next = argmax(logits, limit);
-                    for (int i = 0; i < decodeTokens; i++) {
-                        long t1 = System.nanoTime();
-                        next = argmax(s.decode(next), limit);
-                        stepMs[i] = (System.nanoTime() - t1) / 1e6;
-                    }
-                }
             }
         }
-        Timing.Stats pre = Timing.Stats.of(prefillMs), dec = Timing.Stats.of(stepMs);
-        double weights = weightBytesPerToken(tensorBytes, dims);
-        double kv = kvBytes(dims, promptTokens + decodeTokens / 2.0);
-        double perToken = weights + kv;
-        double roof = Roofline.maxTokensPerSecond(perToken, c);
-        double tps = 1e3 / dec.medianMs();
-        return new Report("decode", label, machine, c, promptTokens, decodeTokens, pre, promptTokens / pre.medianSeconds(), dec, tps,
-                weights, kv, perToken, roof, tps / roof, MachineInfo.loadAverage());
+        Timing.Stats pre = Timing.Stats.of(prefillMs);
+        List<Report> out = new ArrayList<>();
+        for (int b : batches) {
+            double[] stepMs = new double[decodeTokens];
+            decodeSteps(model, promptTokens, decodeTokens, b, limit, log, stepMs);
+            Timing.Stats dec = Timing.Stats.of(stepMs);
+            double ctx = promptTokens + decodeTokens / 2.0;
+            double weights = weightBytesPerStep(tensorBytes, dims, b);
+            double kv = b * kvBytes(dims, ctx);
+            double flops = b * flopsPerToken(dims, model.config().text().intermediateSize(), ctx);
+            double memFloor = c.memoryFloorSeconds(weights + kv), computeFloor = c.computeFloorSeconds(flops);
+            double roof = b / Math.max(memFloor, computeFloor);
+            double tps = b * 1e3 / dec.medianMs();
+            log.printf("decode %s: batch %d step %.2f ms, %.1f tokens/s%n", label, b, dec.medianMs(), tps);
+            out.add(new Report("decode", label, machine, c, promptTokens, decodeTokens, b, pre, promptTokens / pre.medianSeconds(), dec, tps,
+                    weights, kv, weights + kv, flops, roof, memFloor >= computeFloor ? Bound.MEMORY : Bound.COMPUTE, tps / roof,
+                    MachineInfo.loadAverage()));
+        }
+        return out;
+    }
+
+    /** {@code batch} sessions prefilled with different prompts, then {@code steps} batched greedy steps (timed into {@code stepMs} when non-null). */
+    private static void decodeSteps(PolyVModel model, int promptTokens, int steps, int batch, int limit, PrintStream log, double[] stepMs) {
+        List<Session> sessions = new ArrayList<>();
+        try {
+            int[] next = new int[batch];
+            for (int i = 0; i < batch; i++) {
+                Session s = model.newSession(promptTokens + steps);
+                sessions.add(s);
+                next[i] = argmax(s.prefill(prompt(promptTokens, limit, i), List.of()), limit);
+            }
+            for (int step = 0; step < steps; step++) {
+                long t1 = System.nanoTime();
+                float[][] logits = Session.decode(sessions, next);
+                if (stepMs != null) stepMs[step] = (System.nanoTime() - t1) / 1e6;
+                for (int i = 0; i < batch; i++) next[i] = argmax(logits[i], limit);
+            }
+        } finally {
+            sessions.forEach(Session::close);
+        }
     }
 
     public static String table(List<Report> reports) {
-        Table t = new Table("model", "phase", "tokens", "median ms", "tokens/s", "MB/token", "roofline tok/s", "of roofline");
+        Table t = new Table("model", "phase", "batch", "tokens", "median ms", "tokens/s", "MB/step", "GFLOP/step", "roofline tok/s", "bound",
+                "of roofline");
+        String lastModel = null;
         for (Report r : reports) {
-            t.row(r.model(), "prefill", r.promptTokens(), Table.num(r.prefill().medianMs(), 1), Table.num(r.prefillTokensPerSecond(), 1),
-                    "-", "-", "-");
-            t.row(r.model(), "decode", r.decodeTokens(), Table.num(r.decodeStep().medianMs(), 2), Table.num(r.decodeTokensPerSecond(), 1),
-                    Table.num(r.bytesPerToken() / 1e6, 1), Table.num(r.rooflineTokensPerSecond(), 1), String.format("%.0f%%", 100 * r.fraction()));
+            if (!r.model().equals(lastModel)) {
+                t.row(r.model(), "prefill", 1, r.promptTokens(), Table.num(r.prefill().medianMs(), 1), Table.num(r.prefillTokensPerSecond(), 1),
+                        "-", "-", "-", "-", "-");
+                lastModel = r.model();
+            }
+            t.row(r.model(), "decode", r.batch(), r.decodeTokens(), Table.num(r.decodeStep().medianMs(), 2), Table.num(r.decodeTokensPerSecond(), 1),
+                    Table.num(r.bytesPerStep() / 1e6, 1), Table.num(r.flopsPerStep() / 1e9, 2), Table.num(r.rooflineTokensPerSecond(), 1),
+                    r.bound().name().toLowerCase(), String.format("%.0f%%", 100 * r.fraction()));
         }
         return t.render();
     }

@@ -44,7 +44,13 @@ public final class ModelConfigs {
      * @param lmHead    {@code lm_head.weight} (0 when tied)
      * @param vision    the vision tower ({@code visual.*})
      */
-    public record ParameterCounts(long total, long llm, long llmActive, long lmHead, long vision) {}
+    /**
+     * Parameter counts.
+     *
+     * @param llmActive      LLM values one token uses: everything but the experts, plus top-k of each MoE layer's experts
+     * @param llmDenseActive the part of llmActive outside the experts
+     */
+    public record ParameterCounts(long total, long llm, long llmActive, long llmDenseActive, long lmHead, long vision) {}
 
     public static ParameterCounts count(PolyVConfig c) {
         long total = 0, llm = 0, vision = 0, experts = 0, lmHead = 0;
@@ -59,6 +65,6 @@ public final class ModelConfigs {
                 if (s.name().contains(".mlp.experts.")) experts += n;
             }
         }
-        return new ParameterCounts(total, llm, llm - experts + experts / m * k, lmHead, vision);
+        return new ParameterCounts(total, llm, llm - experts + experts / m * k, llm - experts, lmHead, vision);
     }
 }

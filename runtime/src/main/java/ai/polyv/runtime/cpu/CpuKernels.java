@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>matmul: {@code n == 1} is the GEMV path (memory-bound): the output rows are split over the threads in
  * groups of 4 weight rows that share each load of x; BF16 weights are widened in registers. {@code n > 1}
- * is {@link Gemm}: from 2 vectors of rows the outer-product kernel {@link OuterGemm} (transposed x panels, float32
+ * is {@link Gemm}: below 2 vectors of rows and BF16 weights, {@link SmallBatchGemm} (batched decode: weights
+ * widened in registers, read once per call); from 2 vectors of rows the outer-product kernel {@link OuterGemm} (transposed x panels, float32
  * weight packs, 2x8 vector accumulators, no lane reductions), below that the 4x4 dot-product micro-kernel.
  */
 public final class CpuKernels {

@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * {@code out[n, m] = x[n, k] @ w[m, k]^T (+ bias)} for {@code n > 1}. From {@link #PW} rows on this is
- * {@link OuterGemm} (outer-product micro-kernel, no lane reductions); below, the blocked GEMM in the dot-product form
- * (both operands are k-contiguous, so no transposition is needed).
+ * {@link OuterGemm} (outer-product micro-kernel, no lane reductions); below, BF16 weights go to
+ * {@link SmallBatchGemm} (widened in registers, no pack) and F32/F16 to the blocked GEMM in the dot-product form
+ * here (both operands are k-contiguous, so no transposition is needed).
  *
  * <p>Work unit: a tile of {@code jb} weight rows (the threads share tiles out). Per tile and k-block of
  * {@code kb}: BF16/F16 weights are converted once into a float32 pack {@code [jb, kb]} (reused by every
@@ -39,6 +40,7 @@ final class Gemm {
     static void run(CpuThreads t, MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
                     MemorySegment bias, MemorySegment out) {
         if (n >= PW) OuterGemm.run(t, x, n, k, w, wf, m, bias, out, OuterGemm.DEFAULT_JB, OuterGemm.DEFAULT_KB);
+        else if (wf == WeightFormat.BF16) SmallBatchGemm.bf16(t, x, n, k, w, m, bias, out);
         else runDot(t, x, n, k, w, wf, m, bias, out, DEFAULT_JB, DEFAULT_KB);
     }
 

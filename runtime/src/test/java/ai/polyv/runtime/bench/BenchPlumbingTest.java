@@ -2,6 +2,7 @@ package ai.polyv.runtime.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -154,12 +155,31 @@ class BenchPlumbingTest {
         assertEquals(2048 + 1000 + 200 + 200 + 5000, DecodeBench.weightBytesPerToken(bytes, dims), 1e-9);
         // K and V, 8 layers, 4 kv heads x 64, f32: 2 * 8 * 256 * 4 bytes per cached token
         assertEquals(2.0 * 8 * 100 * 256 * 4, DecodeBench.kvBytes(dims, 100), 1e-9);
+        // a batch of 8: 8 embedding rows; uniformly routed top-2 of 4 touches 1 - (1/2)^8 = 255/256 of the experts
+        assertEquals(8 * 2048 + 1000 + 2 * 400 * 255 / 256.0 + 5000, DecodeBench.weightBytesPerStep(bytes, dims, 8), 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> DecodeBench.weightBytesPerStep(bytes, dims, 0));
+    }
+
+    @Test
+    void decodeFlopsCountProjectionsTopKExpertsLmHeadAndAttention() {
+        var config = RandomWeights.midConfig();
+        var dims = ai.polyv.runtime.model.PolyVModel.dimsOf(config);
+        var t = dims.text();
+        int h = t.hidden(), q = t.heads() * t.headDim(), kv = t.kvHeads() * t.headDim(), f = config.text().intermediateSize();
+        int moe = dims.moe().layers().length, e = dims.moe().numExperts(), k = dims.moe().topK();
+        double perLayerAttn = 2.0 * h * (q + 2 * kv) + 2.0 * q * h + 4.0 * 100 * q;
+        double expected = t.layers() * perLayerAttn + (t.layers() - moe) * 6.0 * h * f + moe * (2.0 * h * e + k * 6.0 * h * f) + 2.0 * h * t.vocab();
+        assertEquals(expected, DecodeBench.flopsPerToken(dims, f, 100), 1e-6);
+        assertTrue(expected > 2.0 * h * t.vocab(), "lm_head alone is a lower bound");
     }
 
     @Test
     void promptIdsStayBelowTheLimitAndArgmaxRespectsIt() {
         int[] p = DecodeBench.prompt(500, 1988);
         for (int id : p) assertTrue(id >= 0 && id < 1988);
+        int[] p1 = DecodeBench.prompt(500, 1988, 1);
+        for (int id : p1) assertTrue(id >= 0 && id < 1988);
+        assertFalse(java.util.Arrays.equals(p, p1), "each sequence of a batch gets its own prompt");
         assertEquals(2, DecodeBench.argmax(new float[] {0, 1, 5, 9}, 3));
     }
 

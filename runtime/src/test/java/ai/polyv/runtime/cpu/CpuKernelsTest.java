@@ -33,6 +33,8 @@ class CpuKernelsTest {
             {1, 1, 1}, {1, 7, 5}, {1, 16, 16}, {1, 33, 17}, {1, 1031, 13}, {1, 257, 1024},
             {2, 3, 2}, {3, 17, 29}, {4, 64, 8}, {5, 100, 7}, {7, 31, 37}, {13, 1029, 11},
             {17, 521, 67}, {64, 128, 96}, {33, 2053, 9},
+            // batched-decode sizes (BF16: SmallBatchGemm), x-row and weight-row tails
+            {8, 1030, 77}, {6, 48, 6}, {31, 300, 9},
             // outer-product kernel (n >= 32): exact panels, panel tails, weight-row tails, k off the k-block
             {32, 1, 1}, {32, 16, 8}, {37, 300, 23}, {101, 77, 130}, {65, 513, 71},
     };
@@ -69,7 +71,7 @@ class CpuKernelsTest {
     void matmulIsBitwiseTheSameForAnyThreadCount() {
         // each output element is summed by one thread in a fixed order: 1, 2 or 3 threads give the same bits
         Random rnd = new Random(7);
-        int[][] shapes = {{300, 700, 200}, {33, 1029, 77}, {5, 257, 300}};
+        int[][] shapes = {{300, 700, 200}, {33, 1029, 77}, {5, 257, 300}, {8, 1024, 1031}};
         try (Arena arena = Arena.ofShared(); CpuThreads one = new CpuThreads(1); CpuThreads two = new CpuThreads(2)) {
             for (int[] s : shapes) {
                 int n = s[0], k = s[1], m = s[2];

@@ -29,7 +29,7 @@ public final class E2eBench {
     /**
      * What to run.
      *
-     * @param batches       decode batch sizes asked for; only 1 runs (a {@link Session} decodes one sequence)
+     * @param batches       decode batch sizes: B image prompts prefilled, then stepped together ({@link Session#decode(List, int[])})
      * @param decodeTokens  greedy steps timed after the prefill
      * @param runs          timed prefills (and vision encodes) after one warm-up
      */
@@ -58,17 +58,22 @@ public final class E2eBench {
     }
 
     /**
-     * The results.
+     * Greedy decode at one batch size.
      *
-     * @param bytesPerDecodeToken weights one decode step reads (every decoder matrix with the top-k experts per MoE layer,
-     *                            one embedding row, lm_head; the KV cache is left out: under 0.5% of it at these lengths)
-     * @param decodeRooflineTokensPerSecond copy bandwidth / bytesPerDecodeToken
+     * @param batch           sequences per step (each with its own image prompt)
+     * @param step            wall time of one batched step (host argmax over the downloaded logits included)
+     * @param tokensPerSecond batch / median step
+     * @param bytesPerStep    weights one step reads (see {@link #bytesPerDecodeStep})
+     * @param rooflineTokensPerSecond batch x copy bandwidth / bytesPerStep
      */
+    public record Decode(int batch, Timing.Stats step, double tokensPerSecond, double bytesPerStep, double rooflineTokensPerSecond,
+                         double fraction) {}
+
+    /** The results; {@code decode} has one entry per batch size asked for. */
     public record Report(String benchmark, String config, String backend, String device, MachineInfo machine, GpuCeilings ceilings,
                          ModelConfigs.ParameterCounts parameters, double deviceWeightGB, double makeWeightsSeconds,
                          int promptTokens, int imageMergedTokens, Timing.Stats imagePrefill, Timing.Stats visionEncoder,
-                         int decodeTokens, Timing.Stats decodeStep, double decodeTokensPerSecond, double bytesPerDecodeToken,
-                         double decodeRooflineTokensPerSecond, double decodeFraction, List<Integer> batchesRun, List<String> notes) {}
+                         int decodeTokens, List<Decode> decode, List<String> notes) {}
 
     /** Patch grid of a square image of {@code pixels} (a multiple of 28): {@code (1, pixels/14, pixels/14)}. */
     public static VisionInput.GridThw imageGrid(int pixels) {
@@ -93,22 +98,32 @@ public final class E2eBench {
         return ids;
     }
 
-    /** Bytes of weights one decode token reads at {@code bytesPerValue} (2 for BF16, 4 for F32). */
+    /**
+     * Bytes of weights one decode token reads at {@code bytesPerValue} (2 for BF16, 4 for F32): every decoder
+     * matrix with the top-k experts per MoE layer, one embedding row, lm_head; the KV cache is left out (under
+     * 0.5% of it at these lengths).
+     */
     public static double bytesPerDecodeToken(PolyVConfig c, ModelConfigs.ParameterCounts p, int bytesPerValue) {
+        return bytesPerDecodeStep(c, p, bytesPerValue, 1);
+    }
+
+    /**
+     * Bytes of weights one decode step of {@code batch} tokens reads: as {@link #bytesPerDecodeToken}, with
+     * {@code batch} embedding rows and, of each MoE layer's experts, the expected share a batch of uniformly
+     * routed tokens touches, {@code 1 - (1 - topK/numExperts)^batch}.
+     */
+    public static double bytesPerDecodeStep(PolyVConfig c, ModelConfigs.ParameterCounts p, int bytesPerValue, int batch) {
         long embedding = (long) c.text().vocabSize() * c.text().hiddenSize();
-        return (double) (p.llmActive() - embedding + c.text().hiddenSize() + p.lmHead()) * bytesPerValue;
+        double perExpertShare = c.moe() == null ? 0 : (double) c.moe().topK() / c.moe().numExperts();
+        double experts = perExpertShare == 0 ? 0 : p.llmActive() - p.llmDenseActive();          // top-k experts' values
+        double touched = perExpertShare == 0 ? 0 : experts / perExpertShare * (1 - Math.pow(1 - perExpertShare, batch));
+        return (p.llmActive() - experts + touched - embedding + (double) batch * c.text().hiddenSize() + p.lmHead()) * bytesPerValue;
     }
 
     public static Report run(Options o, PrintStream log) {
         PolyVConfig config = ModelConfigs.named(o.config());
         ModelConfigs.ParameterCounts params = ModelConfigs.count(config);
         List<String> notes = new ArrayList<>();
-        List<Integer> batchesRun = new ArrayList<>();
-        for (int b : o.batches()) {
-            if (b == 1) batchesRun.add(1);
-            else notes.add("batch " + b + " not run: a Session decodes one sequence (no batched decode in the runtime yet)");
-        }
-        if (batchesRun.isEmpty()) batchesRun.add(1);
         MachineInfo machine = MachineInfo.current();
         try (CudaBackend be = CudaBackend.open(o.precision())) {
             String device = be.context().info().toString();
@@ -149,25 +164,46 @@ public final class E2eBench {
                     log.printf("e2e: %s vision %.1f ms, image prefill (%d tokens) %.1f ms%n", run < 0 ? "warm-up" : "run " + run,
                             (v1 - v0) / 1e6, ids.length, run < 0 ? Double.NaN : prefillMs[run]);
                 }
-                double[] stepMs = new double[o.decodeTokens()];
-                try (Session s = model.newSession(maxTokens)) {
-                    int next = argmax(s.prefill(ids, List.of(image)));
-                    for (int i = 0; i < o.decodeTokens(); i++) {
-                        long d0 = System.nanoTime();
-                        next = argmax(s.decode(next));                       // host logits: synchronised
-                        stepMs[i] = (System.nanoTime() - d0) / 1e6;
-                    }
+                List<Decode> decodes = new ArrayList<>();
+                for (int b : o.batches()) {
+                    double[] stepMs = decodeSteps(model, config, image, merged, b, o.decodeTokens(), maxTokens);
+                    Timing.Stats step = Timing.Stats.of(stepMs);
+                    double tps = b * 1e3 / step.medianMs();
+                    double bytes = bytesPerDecodeStep(config, params, o.precision() == CudaBackend.Precision.F32 ? 4 : 2, b);
+                    double roof = b * ceilings.copyGBs() * 1e9 / bytes;
+                    log.printf("e2e: decode batch %d: step %.2f ms, %.1f tokens/s (roofline %.1f)%n", b, step.medianMs(), tps, roof);
+                    decodes.add(new Decode(b, step, tps, bytes, roof, tps / roof));
                 }
-                Timing.Stats decode = Timing.Stats.of(stepMs);
-                double tps = 1e3 / decode.medianMs();
-                double bytes = bytesPerDecodeToken(config, params, o.precision() == CudaBackend.Precision.F32 ? 4 : 2);
-                double roof = ceilings.copyGBs() * 1e9 / bytes;
                 notes.add("decode step time includes the host argmax over the downloaded logits, as `polyv generate` does");
+                notes.add("decode steps are not captured as CUDA graphs yet: each op is launched from the host");
                 return new Report("e2e", o.config(), be.name(), device, machine, ceilings, params, w.deviceBytes() / 1e9, makeSeconds,
-                        ids.length, merged, Timing.Stats.of(prefillMs), Timing.Stats.of(visionMs), o.decodeTokens(), decode, tps, bytes, roof,
-                        tps / roof, batchesRun, notes);
+                        ids.length, merged, Timing.Stats.of(prefillMs), Timing.Stats.of(visionMs), o.decodeTokens(), decodes, notes);
             }
         }
+    }
+
+    /** {@code batch} image prompts (different text) prefilled, then {@code steps} timed batched greedy steps. */
+    private static double[] decodeSteps(PolyVModel model, PolyVConfig config, VisionInput image, int merged, int batch, int steps,
+                                        int maxTokens) {
+        double[] stepMs = new double[steps];
+        List<Session> sessions = new ArrayList<>();
+        try {
+            int[] next = new int[batch];
+            for (int i = 0; i < batch; i++) {
+                Session s = model.newSession(maxTokens);
+                sessions.add(s);
+                next[i] = argmax(s.prefill(prompt(config, merged, TEXT_TOKENS, 2 + i), List.of(image)));
+            }
+            for (int i = 0; i < steps; i++) {
+                long d0 = System.nanoTime();
+                float[][] logits = Session.decode(sessions, next);           // host logits: synchronised
+                for (int b = 0; b < batch; b++) next[b] = argmax(logits[b]);
+                stepMs[i] = (System.nanoTime() - d0) / 1e6;
+            }
+        } finally {
+            sessions.forEach(Session::close);
+        }
+        return stepMs;
     }
 
     static int argmax(float[] logits) {
@@ -186,9 +222,11 @@ public final class E2eBench {
                 IMAGE_PIXELS + "x" + IMAGE_PIXELS + " image, " + r.imageMergedTokens() + " merged tokens, median of " + r.visionEncoder().runs());
         t.row("image prefill", Table.num(r.imagePrefill().medianMs(), 1) + " ms",
                 r.promptTokens() + " tokens (" + TEXT_TOKENS + " text + image), vision included, median of " + r.imagePrefill().runs());
-        t.row("decode, batch 1", String.format("%.1f tokens/s", r.decodeTokensPerSecond()),
-                String.format("median step %.2f ms over %d steps; roofline %.1f tokens/s (%.2f GB/token) = %.0f%%", r.decodeStep().medianMs(),
-                        r.decodeTokens(), r.decodeRooflineTokensPerSecond(), r.bytesPerDecodeToken() / 1e9, 100 * r.decodeFraction()));
+        for (Decode d : r.decode()) {
+            t.row("decode, batch " + d.batch(), String.format("%.1f tokens/s", d.tokensPerSecond()),
+                    String.format("median step %.2f ms over %d steps; roofline %.1f tokens/s (%.2f GB/step) = %.0f%%", d.step().medianMs(),
+                            r.decodeTokens(), d.rooflineTokensPerSecond(), d.bytesPerStep() / 1e9, 100 * d.fraction()));
+        }
         StringBuilder sb = new StringBuilder(t.render());
         for (String n : r.notes()) sb.append("note: ").append(n).append('\n');
         return sb.toString();

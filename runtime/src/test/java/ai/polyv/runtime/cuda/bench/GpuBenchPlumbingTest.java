@@ -120,5 +120,11 @@ class GpuBenchPlumbingTest {
         double expected = 2.0 * (8_496_520_704L - 152064L * 3584 + 3584 + 152064L * 3584);
         assertEquals(expected, E2eBench.bytesPerDecodeToken(c, p, 2), 0);
         assertEquals(2 * expected, E2eBench.bytesPerDecodeToken(c, p, 4), 0);
+        // batch 8: 7 more embedding rows; of each of the 7 MoE layers' 4 experts (3 x 3584 x 18944 values each),
+        // 1 - (1/2)^8 = 255/256 of all 4 instead of 2
+        long expert = 3L * 3584 * 18944;
+        double expected8 = expected + 2.0 * (7 * 3584 + 7 * expert * (4 * 255 / 256.0 - 2));
+        assertEquals(expected8, E2eBench.bytesPerDecodeStep(c, p, 2, 8), 1);
+        assertEquals(expected, E2eBench.bytesPerDecodeStep(c, p, 2, 1), 1e-3);
     }
 }
