@@ -4,6 +4,7 @@ import ai.polyv.runtime.PolyV;
 import ai.polyv.runtime.backend.Backend;
 import ai.polyv.runtime.generate.GenerationRequest;
 import ai.polyv.runtime.generate.GenerationResult;
+import ai.polyv.runtime.generate.TokenConsumer;
 import ai.polyv.runtime.generate.Visual;
 import ai.polyv.runtime.preprocess.SmartResize;
 import ai.polyv.runtime.sampling.SamplingOptions;
@@ -42,7 +43,20 @@ public final class GenerateCommand implements Callable<Integer> {
         @Option(names = "--prompt-ids", required = true, split = ",", paramLabel = "ID",
                 description = "raw prompt ids, comma separated, no template (models without a tokenizer)")
         int[] ids;
+
+        @Option(names = "--batch-file", required = true, paramLabel = "IN.jsonl",
+                description = "many requests, one JSON object per line ({\"prompt\": ..} or {\"prompt_ids\": [..]}, optional system, images, "
+                        + "videos, scenes, synergy_tokens, max_new_tokens, temperature, top_p, top_k, seed; others from the options here), "
+                        + "decoded together with continuous batching; results to --out")
+        Path batchFile;
     }
+
+    @Option(names = "--out", paramLabel = "OUT.jsonl", description = "with --batch-file: one result per request, in order (written atomically)")
+    Path out;
+
+    @Option(names = "--max-batch", defaultValue = "8", paramLabel = "N",
+            description = "with --batch-file: sequences decoded together (default: ${DEFAULT-VALUE})")
+    int maxBatch;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "system message (default: \"You are a helpful assistant.\")")
     String system;
@@ -111,33 +125,82 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             tok = Files.isRegularFile(beside) ? beside : null;
         }
-        GenerationRequest.Builder b = prompt.text != null ? GenerationRequest.builder(prompt.text) : GenerationRequest.builderOfIds(prompt.ids);
-        if (system != null) b.system(system);
+        if (prompt.batchFile != null) return batch(tok);
+        if (out != null) throw new IllegalArgumentException("--out is for --batch-file (a single prompt streams to stdout)");
+        GenerationRequest.Builder b = defaults(prompt.text != null ? new GenerationRequest.Chat(prompt.text, null) : new GenerationRequest.Ids(prompt.ids));
         for (Path p : images) b.visual(new Visual.ImageFile(p));
         for (Path p : videos) b.visual(new Visual.VideoDirectory(p, fps, sourceFps == null ? fps : sourceFps));
         for (Path p : scenes) b.visual(new Visual.SceneDirectory(p, sceneViews));
-        GenerationRequest request = b.synergyTokens(synergyTokens).maxNewTokens(maxNewTokens)
-                .sampling(new SamplingOptions(temperature, topK, topP, seed)).skipSpecialTokens(!showSpecial)
-                .pixels(minPixels, maxPixels).build();
+        GenerationRequest request = b.build();
 
-        PrintStream out = GenerationReport.utf8Stdout();
+        PrintStream stdout = GenerationReport.utf8Stdout();
         PrintStream err = System.err;
         Backend be = BackendOption.create(backend, threads);
         long t0 = System.nanoTime();
         try (PolyV polyv = PolyV.load(model, be, tok)) {
             long loadNanos = System.nanoTime() - t0;
             GenerationResult r = polyv.generate(request, (id, text) -> {
-                out.print(text);
-                out.flush();
+                stdout.print(text);
+                stdout.flush();
             });
             // without a tokenizer there is no text: the ids are the output
-            out.println(polyv.tokenizer().isEmpty() ? java.util.Arrays.toString(r.ids()) : "");
+            stdout.println(polyv.tokenizer().isEmpty() ? java.util.Arrays.toString(r.ids()) : "");
             int context = polyv.config().text().maxPositionEmbeddings();
             err.printf(java.util.Locale.ROOT, "load: %s in %.1f s (backend %s)%n", model, loadNanos / 1e9, be.name());
             GenerationReport.timings(err, r, maxNewTokens, context);
             if (routingStats) {
                 GenerationReport.routing(err, r.routing(), polyv.config().moe() == null ? 0 : polyv.config().moe().topK());
             }
+        }
+        return 0;
+    }
+
+    /** A builder for {@code p} with every option of this command applied (a chat prompt gets --system). */
+    private GenerationRequest.Builder defaults(GenerationRequest.Prompt p) {
+        GenerationRequest.Builder b = GenerationRequest.builder(p);
+        if (system != null && p instanceof GenerationRequest.Chat c && c.system() == null) b.system(system);
+        return b.synergyTokens(synergyTokens).maxNewTokens(maxNewTokens).sampling(sampling()).skipSpecialTokens(!showSpecial)
+                .pixels(minPixels, maxPixels);
+    }
+
+    private SamplingOptions sampling() {
+        return new SamplingOptions(temperature, topK, topP, seed);
+    }
+
+    /** {@code --batch-file IN --out OUT}: every request of IN, decoded together, results to OUT. */
+    private int batch(Path tok) {
+        if (out == null) throw new IllegalArgumentException("--batch-file needs --out FILE for the results");
+        if (maxBatch < 1) throw new IllegalArgumentException("--max-batch must be >= 1, got " + maxBatch);
+        if (!images.isEmpty() || !videos.isEmpty() || !scenes.isEmpty()) {
+            throw new IllegalArgumentException("with --batch-file give each request's images, videos and scenes in its line, not as options");
+        }
+        List<BatchFile.Entry> entries = BatchFile.read(prompt.batchFile, this::defaults, sampling(), fps, sceneViews);
+        PrintStream err = System.err;
+        Backend be = BackendOption.create(backend, threads);
+        long t0 = System.nanoTime();
+        try (PolyV polyv = PolyV.load(model, be, tok)) {
+            err.printf(java.util.Locale.ROOT, "load: %s in %.1f s (backend %s); %d requests, up to %d decoded together%n", model,
+                    (System.nanoTime() - t0) / 1e9, be.name(), entries.size(), maxBatch);
+            long t1 = System.nanoTime();
+            long[] tokens = {0};
+            long[] lastReport = {t1};
+            List<GenerationResult> results = polyv.generate(entries.stream().map(BatchFile.Entry::request).toList(), maxBatch, (i, id, text) -> {
+                if (id == TokenConsumer.END) return;
+                tokens[0]++;
+                long now = System.nanoTime();
+                if (now - lastReport[0] > 2_000_000_000L) {
+                    lastReport[0] = now;
+                    err.printf(java.util.Locale.ROOT, "generate: %d tokens, %.1f tokens/s%n", tokens[0], tokens[0] / ((now - t1) / 1e9));
+                }
+            });
+            double seconds = (System.nanoTime() - t1) / 1e9;
+            try {
+                BatchFile.write(out, entries, results);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot write " + out + ": " + e, e);
+            }
+            err.printf(java.util.Locale.ROOT, "generate: %d requests, %d tokens in %.1f s = %.1f tokens/s (prefills included) -> %s%n",
+                    entries.size(), tokens[0], seconds, tokens[0] / seconds, out);
         }
         return 0;
     }

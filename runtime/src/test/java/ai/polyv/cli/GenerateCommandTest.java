@@ -1,6 +1,8 @@
 package ai.polyv.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.polyv.runtime.demo.DemoCheckpoint;
@@ -13,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -56,6 +59,72 @@ class GenerateCommandTest {
         // tiny-a: MoE layers 0 and 4, 4 experts; 63 image tokens each
         assertTrue(r.err().lines().anyMatch(l -> l.matches("\\s+0\\s+all\\s+" + (77 + golden.length - 1) + "\\s+.*")), r.err());
         assertTrue(r.err().lines().anyMatch(l -> l.matches("\\s+image\\s+63\\s+.*")), r.err());
+    }
+
+    @Test
+    void batchFileDecodesRequestsTogetherAndWritesGoldenIdsInOrder() throws IOException {
+        // the tiny-a text and image cases, twice each with different budgets, 2 decoded at a time
+        GoldenFile g = GoldenFile.open("tiny-a");
+        int[] s = g.shape("image.image0.frames_u8");
+        Files.createDirectories(tmp.resolve("in"));
+        writePng(new RgbFrames(1, s[1], s[2], g.u8("image.image0.frames_u8")), tmp.resolve("in/cat.png"));
+        String textIds = Arrays.toString(g.i64("text.input_ids")), imageIds = Arrays.toString(g.i64("image.input_ids"));
+        long[] textGolden = g.i64("text.greedy_ids"), imageGolden = g.i64("image.greedy_ids");
+        Path in = tmp.resolve("in/requests.jsonl"), out = tmp.resolve("out/results.jsonl");
+        Files.writeString(in, String.join("\n",
+                "{\"prompt_ids\": " + textIds + "}",
+                "",
+                "{\"prompt_ids\": " + imageIds + ", \"images\": [\"cat.png\"], \"max_new_tokens\": " + imageGolden.length + "}",
+                "{\"prompt_ids\": " + textIds + ", \"max_new_tokens\": 3}",
+                "{\"prompt_ids\": " + imageIds + ", \"images\": [\"cat.png\"], \"max_new_tokens\": 2}") + "\n");
+        CliRun r = CliRun.run("generate", "--model", TINY_A.toString(), "--batch-file", in.toString(), "--out", out.toString(),
+                "--max-new-tokens", String.valueOf(textGolden.length), "--max-batch", "2", "--threads", "2");
+        assertEquals(0, r.status(), r.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(4, lines.size(), String.join("\n", lines));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        long[][] expected = {textGolden, imageGolden,
+                Arrays.copyOf(textGolden, 3), Arrays.copyOf(imageGolden, 2)};
+        int[] lineNo = {1, 3, 4, 5};
+        for (int i = 0; i < 4; i++) {
+            var o = json.readTree(lines.get(i));
+            assertEquals(lineNo[i], o.get("line").asInt());
+            long[] ids = new long[o.get("ids").size()];
+            for (int j = 0; j < ids.length; j++) ids[j] = o.get("ids").get(j).asLong();
+            assertArrayEquals(expected[i], ids, "request on line " + lineNo[i]);
+            assertEquals("max_new_tokens", o.get("stop").asText());
+            assertEquals("", o.get("text").asText());
+        }
+        assertEquals(77, json.readTree(lines.get(1)).get("prompt_tokens").asInt());
+        assertTrue(r.err().contains("4 requests, up to 2 decoded together"), r.err());
+    }
+
+    @Test
+    void badBatchFilesNameTheLineAndWriteNothing() throws IOException {
+        Path in = tmp.resolve("bad.jsonl"), out = tmp.resolve("results.jsonl");
+        String[][] cases = {
+                {"{\"prompt_ids\": [1, 2]}\n{\"prompt_ids\": [1], \"colour\": 3}", "line 2: unknown field \"colour\""},
+                {"{\"prompt_ids\": [1, 2], \"prompt\": \"hi\"}", "line 1: give exactly one of \"prompt\""},
+                {"{\"prompt_ids\": [1, 2.5]}", "line 1: \"prompt_ids\"[1] is not an integer"},
+                {"{\"prompt_ids\": [1], \"images\": [\"nope.png\"]}", "line 1: \"images\"[0]: "},
+                {"[1, 2]", "line 1: expected a JSON object, got array"},
+                {"{\"prompt_ids\": [1]", "line 1: not JSON"},
+                {"\n\n", "holds no request"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(in, c[0]);
+            CliRun r = CliRun.run("generate", "--model", TINY_A.toString(), "--batch-file", in.toString(), "--out", out.toString());
+            assertEquals(2, r.status(), c[0]);
+            assertTrue(r.err().contains(c[1]), "expected '" + c[1] + "' in: " + r.err());
+            assertFalse(Files.exists(out), "nothing is written on failure");
+        }
+        Files.writeString(in, "{\"prompt_ids\": [1, 2]}");
+        CliRun noOut = CliRun.run("generate", "--model", TINY_A.toString(), "--batch-file", in.toString());
+        assertEquals(2, noOut.status());
+        assertTrue(noOut.err().contains("--batch-file needs --out FILE"), noOut.err());
+        CliRun outAlone = CliRun.run("generate", "--model", TINY_A.toString(), "--prompt-ids", "1,2", "--out", out.toString());
+        assertEquals(2, outAlone.status());
+        assertTrue(outAlone.err().contains("--out is for --batch-file"), outAlone.err());
     }
 
     @Test

@@ -90,6 +90,11 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
         return new Builder(new Ids(ids));
     }
 
+    /** A builder for either kind of prompt. */
+    public static Builder builder(Prompt prompt) {
+        return new Builder(Objects.requireNonNull(prompt, "prompt"));
+    }
+
     public static final class Builder {
         private Prompt prompt;
         private final List<Visual> visuals = new ArrayList<>();
