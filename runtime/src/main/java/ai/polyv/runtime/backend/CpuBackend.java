@@ -4,7 +4,10 @@ import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import ai.polyv.runtime.cpu.Attention;
+import ai.polyv.runtime.cpu.BlockAttention;
 import ai.polyv.runtime.cpu.CpuKernels;
 import ai.polyv.runtime.cpu.CpuThreads;
 import ai.polyv.runtime.cpu.WeightFormat;
@@ -185,18 +188,37 @@ public final class CpuBackend implements Backend {
         if (cuSeqlens[0] != 0 || cuSeqlens[cuSeqlens.length - 1] != n) {
             throw new IllegalArgumentException("attentionSegments: cuSeqlens must run from 0 to " + n);
         }
-        int[] segOf = new int[n];
-        for (int s = 0; s + 1 < cuSeqlens.length; s++) for (int i = cuSeqlens[s]; i < cuSeqlens[s + 1]; i++) segOf[i] = s;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        threads.parallelFor(n * heads, (from, to) -> {
+        // work units: (head, block of up to QB queries of one segment); blocks of a few queries go one query at a time
+        List<int[]> blocks = new ArrayList<>();   // {segment, first row, rows}
+        for (int s = 0; s + 1 < cuSeqlens.length; s++) {
+            for (int r0 = cuSeqlens[s]; r0 < cuSeqlens[s + 1]; r0 += BlockAttention.QB) {
+                blocks.add(new int[] {s, r0, Math.min(BlockAttention.QB, cuSeqlens[s + 1] - r0)});
+            }
+        }
+        threads.parallelFor(blocks.size() * heads, (from, to) -> {
             float[] scores = new float[n];
-            for (int idx = from; idx < to; idx++) {
-                int i = idx / heads, h = idx % heads, s = segOf[i];
-                long off = (long) i * width + (long) h * hd;
-                attend(q, off, k, v, width, h * hd, cuSeqlens[s], cuSeqlens[s + 1], hd, scale, scores, out, off);
+            int[] ends = new int[BlockAttention.QB];
+            for (int u = from; u < to; u++) {
+                int[] b = blocks.get(u / heads);
+                int h = u % heads, s = b[0], r0 = b[1], nq = b[2];
+                long off = (long) r0 * width + (long) h * hd;
+                if (nq >= BLOCK_MIN) {
+                    java.util.Arrays.fill(ends, 0, nq, cuSeqlens[s + 1]);
+                    BlockAttention.attend(q.data(), off, width, nq, k.data(), v.data(), width, h * hd, cuSeqlens[s], ends, hd, scale,
+                            out.data(), off);
+                } else {
+                    for (int r = 0; r < nq; r++) {
+                        long o = off + (long) r * width;
+                        attend(q, o, k, v, width, h * hd, cuSeqlens[s], cuSeqlens[s + 1], hd, scale, scores, out, o);
+                    }
+                }
             }
         });
     }
+
+    /** Query blocks at least this long use {@link BlockAttention}; shorter ones (decode) go one query at a time. */
+    static final int BLOCK_MIN = 4;
 
     @Override
     public void attentionCausal(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int kvHeads, int start) {
@@ -206,12 +228,25 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("attentionCausal: cache " + k + " too small for " + (start + n) + " rows of " + kvHeads + "x" + hd);
         }
         float scale = (float) (1.0 / Math.sqrt(hd));
-        threads.parallelFor(n * heads, (from, to) -> {
-            float[] scores = new float[start + n];
-            for (int idx = from; idx < to; idx++) {
-                int i = idx / heads, h = idx % heads;
-                long off = (long) i * width + (long) h * hd;
-                attend(q, off, k, v, kvWidth, (h / group) * hd, 0, start + i + 1, hd, scale, scores, out, off);
+        if (n < BLOCK_MIN) {
+            threads.parallelFor(n * heads, (from, to) -> {
+                float[] scores = new float[start + n];
+                for (int idx = from; idx < to; idx++) {
+                    int i = idx / heads, h = idx % heads;
+                    long off = (long) i * width + (long) h * hd;
+                    attend(q, off, k, v, kvWidth, (h / group) * hd, 0, start + i + 1, hd, scale, scores, out, off);
+                }
+            });
+            return;
+        }
+        int blocks = (n + BlockAttention.QB - 1) / BlockAttention.QB;
+        threads.parallelFor(blocks * heads, (from, to) -> {
+            int[] ends = new int[BlockAttention.QB];
+            for (int u = from; u < to; u++) {
+                int h = u / blocks, r0 = (u % blocks) * BlockAttention.QB, nq = Math.min(BlockAttention.QB, n - r0);
+                for (int r = 0; r < nq; r++) ends[r] = start + r0 + r + 1;
+                long off = (long) r0 * width + (long) h * hd;
+                BlockAttention.attend(q.data(), off, width, nq, k.data(), v.data(), kvWidth, (h / group) * hd, 0, ends, hd, scale, out.data(), off);
             }
         });
     }

@@ -118,7 +118,7 @@ class EmbeddingExampleTest {
             // For this seed (ids obtained by running once, see the class comment) token 5 is 123930, the first
             // bytes of a multi-byte character that never completes: its piece is held back (empty) instead of
             // a broken character, and the next piece starts with the replacement character (HF's lossy decode).
-            assertArrayEquals(new int[] {53214, 16354, 68578, 62259, 123930, 12511, 143230, 112928, 15185, 30229, 62455, 40768}, r.ids(),
+            assertArrayEquals(new int[] {53214, 16354, 68578, 62259, 123930, 12511, 143230, 34665, 117033, 74471, 124422, 130171}, r.ids(),
                     () -> "ids " + Arrays.toString(r.ids()));
             byte[] partial = tok.tokenBytes(123930);
             int lead = partial[0] & 0xff;

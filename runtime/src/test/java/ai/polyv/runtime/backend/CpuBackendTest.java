@@ -112,7 +112,9 @@ class CpuBackendTest {
     void attentionMatchesReferenceOnAwkwardSizes() {
         // [n queries, start, heads, kvHeads, hd]: 1 query, key counts below / off / past 4 and the vector length,
         // head dims 1, 16, 17, 80, 128, 161 (more than 8 vectors plus a tail)
-        int[][] causal = {{1, 0, 1, 1, 1}, {1, 6, 2, 1, 17}, {3, 0, 4, 2, 16}, {7, 30, 7, 1, 80}, {5, 37, 4, 4, 128}, {19, 0, 2, 1, 33}, {2, 3, 1, 1, 161}};
+        // from 4 queries on, blocks of up to 32 (BlockAttention): a block tail, several blocks, hd 1 and off 4
+        int[][] causal = {{1, 0, 1, 1, 1}, {1, 6, 2, 1, 17}, {3, 0, 4, 2, 16}, {7, 30, 7, 1, 80}, {5, 37, 4, 4, 128}, {19, 0, 2, 1, 33}, {2, 3, 1, 1, 161},
+                {4, 0, 1, 1, 1}, {33, 5, 2, 1, 80}, {70, 0, 4, 2, 64}, {40, 17, 3, 3, 7}};
         try (Workspace ws = be.workspace()) {
             for (int[] s : causal) {
                 int n = s[0], start = s[1], heads = s[2], kvh = s[3], hd = s[4], ctx = start + n;
@@ -126,7 +128,7 @@ class CpuBackendTest {
             }
             // segments: one segment of 1, primes, one longer than the vector length
             int heads = 2, hd = 80;
-            int[] cu = {0, 1, 4, 11, 48, 53};
+            int[] cu = {0, 1, 4, 11, 48, 53, 120, 124};
             int n = cu[cu.length - 1];
             Tensor q = ws.f32(randn(n * heads * hd), n, heads * hd), k = ws.f32(randn(n * heads * hd), n, heads * hd),
                     v = ws.f32(randn(n * heads * hd), n, heads * hd);
@@ -135,6 +137,28 @@ class CpuBackendTest {
             ReferenceOps.attentionSegments(q, k, v, ref, heads, cu);
             assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
         }
+    }
+
+    @Test
+    void blockedAttentionIsBitwiseTheSameForAnyThreadCount() {
+        int heads = 4, kvh = 2, hd = 80, n = 70, start = 9;
+        int[] cu = {0, 5, 40, 70};
+        float[] qs = randn(n * heads * hd), ks = randn((start + n) * kvh * hd), vs = randn((start + n) * kvh * hd), ss = randn(n * heads * hd);
+        float[][] causal = new float[3][], segments = new float[3][];
+        for (int t = 1; t <= 3; t++) {
+            try (CpuBackend b = new CpuBackend(t); Workspace ws = b.workspace()) {
+                Tensor q = ws.f32(qs, n, heads * hd), out = ws.f32(n, heads * hd);
+                b.attentionCausal(q, ws.f32(ks, start + n, kvh * hd), ws.f32(vs, start + n, kvh * hd), out, heads, kvh, start);
+                causal[t - 1] = out.toFloatArray();
+                Tensor kk = ws.f32(ss, n, heads * hd);
+                b.attentionSegments(q, kk, kk, out, heads, cu);
+                segments[t - 1] = out.toFloatArray();
+            }
+        }
+        assertArrayEquals(causal[0], causal[1]);
+        assertArrayEquals(causal[0], causal[2]);
+        assertArrayEquals(segments[0], segments[1]);
+        assertArrayEquals(segments[0], segments[2]);
     }
 
     @Test
