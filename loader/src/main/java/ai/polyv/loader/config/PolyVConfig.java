@@ -1,6 +1,7 @@
 package ai.polyv.loader.config;
 
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.PathChecks;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -158,6 +159,8 @@ public record PolyVConfig(TextConfig text, VisionConfig vision, MoeConfig moe, S
      */
     public static PolyVConfig load(Path configJsonOrDir) {
         Path file = Files.isDirectory(configJsonOrDir) ? configJsonOrDir.resolve(FILE_NAME) : configJsonOrDir;
+        String problem = PathChecks.notARegularFile(file);
+        if (problem != null) throw new ConfigException("config " + file + " " + problem);
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);

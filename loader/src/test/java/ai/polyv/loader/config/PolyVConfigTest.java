@@ -60,6 +60,15 @@ class PolyVConfigTest {
     }
 
     @Test
+    void aConfigPathThatIsNoFileIsNamedAsSuch() {
+        ConfigException device = assertThrows(ConfigException.class, () -> PolyVConfig.load(Path.of("/dev/null")));
+        assertEquals("config /dev/null is not a regular file", device.getMessage());
+        Path noConfig = TestPaths.golden("tiny-a").getParent();   // a folder without config.json
+        ConfigException missing = assertThrows(ConfigException.class, () -> PolyVConfig.load(noConfig));
+        assertEquals("config " + noConfig.resolve("config.json") + " does not exist", missing.getMessage());
+    }
+
+    @Test
     void loadsTinyC() {
         PolyVConfig c = PolyVConfig.load(TestPaths.golden("tiny-c").resolve("config.json"));
         assertEquals(128, c.text().headDim());
