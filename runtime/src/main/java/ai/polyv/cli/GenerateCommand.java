@@ -1,5 +1,6 @@
 package ai.polyv.cli;
 
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.PolyV;
 import ai.polyv.runtime.backend.Backend;
 import ai.polyv.runtime.generate.GenerationRequest;
@@ -8,7 +9,6 @@ import ai.polyv.runtime.generate.Visual;
 import ai.polyv.runtime.preprocess.SmartResize;
 import ai.polyv.runtime.sampling.SamplingOptions;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,13 +103,15 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path tok = tokenizer;
+        PathChecks.directory("model folder", model);
+        Path tok = tokenizer == null ? null : PathChecks.regularFile("tokenizer file", tokenizer);
         if (tok == null) {
             Path beside = model.resolve(PolyV.TOKENIZER_FILE);
-            if (prompt.text != null && !Files.isRegularFile(beside)) {
-                throw new IllegalArgumentException("no tokenizer: " + beside + " does not exist (pass --tokenizer FILE, or --prompt-ids for raw ids)");
+            String problem = PathChecks.notARegularFile(beside);
+            if (prompt.text != null && problem != null) {
+                throw new IllegalArgumentException("no tokenizer: " + beside + " " + problem + " (pass --tokenizer FILE, or --prompt-ids for raw ids)");
             }
-            tok = Files.isRegularFile(beside) ? beside : null;
+            tok = problem == null ? beside : null;
         }
         GenerationRequest.Builder b = prompt.text != null ? GenerationRequest.builder(prompt.text) : GenerationRequest.builderOfIds(prompt.ids);
         if (system != null) b.system(system);

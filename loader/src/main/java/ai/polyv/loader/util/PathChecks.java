@@ -2,6 +2,7 @@ package ai.polyv.loader.util;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 /**
@@ -24,6 +25,14 @@ public final class PathChecks {
         String problem = notADirectory(path);
         if (problem != null) throw new IllegalArgumentException(what + " " + path + " " + problem);
         return path;
+    }
+
+    /**
+     * {@code path} if it is a directory or nothing is there yet (an output folder, created later); otherwise
+     * IllegalArgumentException "{@code what} PATH is not a directory (it is a file)", "... is a link to ...".
+     */
+    public static Path directoryOrAbsent(String what, Path path) {
+        return Files.exists(path, LinkOption.NOFOLLOW_LINKS) ? directory(what, path) : path;
     }
 
     /** What keeps {@code path} from being read as a regular file ("does not exist", "is not a regular file (it is a directory)", ...), or null. */

@@ -42,4 +42,16 @@ class PathChecksTest {
         e = assertThrows(IllegalArgumentException.class, () -> PathChecks.directory("video directory", dir.resolve("nope")));
         assertEquals("video directory " + dir.resolve("nope") + " does not exist", e.getMessage());
     }
+
+    @Test
+    void anOutputFolderMayBeAbsentOrAFolderButNothingElse() throws IOException {
+        assertEquals(dir.resolve("new"), PathChecks.directoryOrAbsent("--out", dir.resolve("new")));
+        assertEquals(dir, PathChecks.directoryOrAbsent("--out", dir));
+        Path file = Files.writeString(dir.resolve("a.txt"), "x");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PathChecks.directoryOrAbsent("--out", file));
+        assertEquals("--out " + file + " is not a directory (it is a file)", e.getMessage());
+        Path dangling = Files.createSymbolicLink(dir.resolve("link"), dir.resolve("gone"));
+        e = assertThrows(IllegalArgumentException.class, () -> PathChecks.directoryOrAbsent("--out", dangling));
+        assertEquals("--out " + dangling + " is a link to " + dir.resolve("gone") + ", which does not exist", e.getMessage());
+    }
 }
