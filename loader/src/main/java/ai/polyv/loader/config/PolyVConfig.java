@@ -19,6 +19,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * A PolyV model's config.json: the Qwen2.5-VL backbone plus PolyV's optional {@code moe}, {@code synergy} and
@@ -327,36 +329,27 @@ public record PolyVConfig(TextConfig text, VisionConfig vision, MoeConfig moe, S
         }
 
         double dbl(String key, double dflt) {
-            JsonNode n = node(key);
-            if (n == null || n.isNull()) {
-                return dflt;
-            }
-            if (!n.isNumber()) {
-                throw ConfigException.field(path(key), "a number", n);
-            }
-            return n.doubleValue();
+            return optional(key, dflt, JsonNode::isNumber, "a number", JsonNode::doubleValue);
         }
 
         boolean bool(String key, boolean dflt) {
-            JsonNode n = node(key);
-            if (n == null || n.isNull()) {
-                return dflt;
-            }
-            if (!n.isBoolean()) {
-                throw ConfigException.field(path(key), "true or false", n);
-            }
-            return n.booleanValue();
+            return optional(key, dflt, JsonNode::isBoolean, "true or false", JsonNode::booleanValue);
         }
 
         String string(String key, String dflt) {
+            return optional(key, dflt, JsonNode::isTextual, "a string", JsonNode::textValue);
+        }
+
+        /** {@code dflt} when the field is missing or null; its value when {@code isType}; else an error naming the field and {@code expected}. */
+        private <T> T optional(String key, T dflt, Predicate<JsonNode> isType, String expected, Function<JsonNode, T> value) {
             JsonNode n = node(key);
             if (n == null || n.isNull()) {
                 return dflt;
             }
-            if (!n.isTextual()) {
-                throw ConfigException.field(path(key), "a string", n);
+            if (!isType.test(n)) {
+                throw ConfigException.field(path(key), expected, n);
             }
-            return n.textValue();
+            return value.apply(n);
         }
 
         int[] reqIntArray(String key) {
