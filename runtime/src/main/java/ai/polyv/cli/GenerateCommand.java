@@ -103,7 +103,11 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // path errors before the model is loaded (the readers check again, with the same messages)
         PathChecks.directory("model folder", model);
+        for (Path p : images) PathChecks.regularFile("image file", p);
+        for (Path p : videos) PathChecks.directory("video directory", p);
+        for (Path p : scenes) PathChecks.directory("scene directory", p);
         Path tok = tokenizer == null ? null : PathChecks.regularFile("tokenizer file", tokenizer);
         if (tok == null) {
             Path beside = model.resolve(PolyV.TOKENIZER_FILE);
