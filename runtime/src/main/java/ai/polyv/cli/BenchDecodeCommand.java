@@ -1,6 +1,7 @@
 package ai.polyv.cli;
 
 import ai.polyv.loader.safetensors.Checkpoint;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.backend.CpuBackend;
 import ai.polyv.runtime.bench.BenchJson;
 import ai.polyv.runtime.bench.Ceilings;
@@ -71,6 +72,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
         } else {
             runs.add("dir");
         }
+        // path errors before the ceilings are measured
+        if (which != null && which.model != null) PathChecks.directory("model folder", which.model);
+        Path tinyA = runs.contains("tiny-a") ? tinyA() : null;
         List<DecodeBench.Report> reports = new ArrayList<>();
         try (CpuBackend be = new CpuBackend()) {
             System.err.println("measuring ceilings...");
@@ -79,7 +83,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
             for (String run : runs) {
                 reports.addAll(switch (run) {
                     case "mid" -> mid(be, c);
-                    case "tiny-a" -> checkpoint("tiny-a", tinyA(), be, c);
+                    case "tiny-a" -> checkpoint("tiny-a", tinyA, be, c);
                     default -> checkpoint(which.model.toString(), which.model, be, c);
                 });
             }
@@ -102,7 +106,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
      * error that suggests the command's {@code options}.
      */
     static Path tinyADir(Path shared, String options) {
-        Path base = shared != null ? shared : Path.of(System.getProperty("polyv.shared", "../shared"));
+        Path base = shared != null ? PathChecks.directory("--shared", shared) : Path.of(System.getProperty("polyv.shared", "../shared"));
         Path dir = base.resolve("golden").resolve("tiny-a");
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("tiny-a: no folder " + dir.toAbsolutePath() + " (pass " + options + ")");

@@ -1,6 +1,7 @@
 package ai.polyv.cli;
 
 import ai.polyv.loader.config.PolyVConfig;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.preprocess.VisionPreprocessor;
 import ai.polyv.runtime.train.data.SyntheticMotionTask;
 import ai.polyv.runtime.train.data.TrainDataset;
@@ -39,8 +40,9 @@ public final class DatasetCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The config of {@code --model DIR}, or the demo config for {@code tokenizer} without one. */
     static PolyVConfig config(Path model, Tokenizer tokenizer) {
-        return model == null ? SyntheticMotionTask.demoConfig(tokenizer) : PolyVConfig.load(model);
+        return model == null ? SyntheticMotionTask.demoConfig(tokenizer) : PolyVConfig.load(PathChecks.directory("model folder", model));
     }
 
     @Command(name = "synthetic", mixinStandardHelpOptions = true,
@@ -78,6 +80,7 @@ public final class DatasetCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             if (train <= 0 || eval < 0) throw new IllegalArgumentException("--train must be positive and --eval >= 0");
+            PathChecks.directoryOrAbsent("--out", out);
             Tokenizer tok = tokenizer == null ? SyntheticMotionTask.bundledTokenizer() : Tokenizer.load(tokenizer);
             PolyVConfig cfg = config(model, tok);
             SyntheticMotionTask.Options d = SyntheticMotionTask.Options.DEFAULT;
@@ -106,7 +109,8 @@ public final class DatasetCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            PolyVConfig cfg = model == null ? SyntheticMotionTask.demoConfig(SyntheticMotionTask.bundledTokenizer()) : PolyVConfig.load(model);
+            PathChecks.regularFile("dataset file", file);
+            PolyVConfig cfg = config(model, model == null ? SyntheticMotionTask.bundledTokenizer() : null);
             TrainDataset d = TrainDataset.open(file, cfg, new VisionPreprocessor());
             long tokens = 0, images = 0, videos = 0, teacher = 0;
             for (int i = 0; i < d.size(); i++) {

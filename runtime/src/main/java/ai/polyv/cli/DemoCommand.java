@@ -1,6 +1,7 @@
 package ai.polyv.cli;
 
 import ai.polyv.loader.config.PolyVConfig;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.PolyV;
 import ai.polyv.runtime.backend.Backend;
 import ai.polyv.runtime.demo.DemoCheckpoint;
@@ -65,6 +66,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         long t0 = System.nanoTime();
         PrintStream out = GenerationReport.utf8Stdout();
+        if (image != null) PathChecks.regularFile("image file", image);   // before the checkpoint is written
         Path dir = cache != null ? cache : DemoCheckpoint.defaultDir(System.getenv());
         DemoCheckpoint.Prepared ck = DemoCheckpoint.prepare(dir, System.err);
         switch (ck.origin()) {

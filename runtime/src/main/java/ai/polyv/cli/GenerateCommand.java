@@ -1,5 +1,6 @@
 package ai.polyv.cli;
 
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.PolyV;
 import ai.polyv.runtime.backend.Backend;
 import ai.polyv.runtime.generate.GenerationRequest;
@@ -9,7 +10,6 @@ import ai.polyv.runtime.generate.Visual;
 import ai.polyv.runtime.preprocess.SmartResize;
 import ai.polyv.runtime.sampling.SamplingOptions;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,13 +117,19 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path tok = tokenizer;
+        // path errors before the model is loaded (the readers check again, with the same messages)
+        PathChecks.directory("model folder", model);
+        for (Path p : images) PathChecks.regularFile("image file", p);
+        for (Path p : videos) PathChecks.directory("video directory", p);
+        for (Path p : scenes) PathChecks.directory("scene directory", p);
+        Path tok = tokenizer == null ? null : PathChecks.regularFile("tokenizer file", tokenizer);
         if (tok == null) {
             Path beside = model.resolve(PolyV.TOKENIZER_FILE);
-            if (prompt.text != null && !Files.isRegularFile(beside)) {
-                throw new IllegalArgumentException("no tokenizer: " + beside + " does not exist (pass --tokenizer FILE, or --prompt-ids for raw ids)");
+            String problem = PathChecks.notARegularFile(beside);
+            if (prompt.text != null && problem != null) {
+                throw new IllegalArgumentException("no tokenizer: " + beside + " " + problem + " (pass --tokenizer FILE, or --prompt-ids for raw ids)");
             }
-            tok = Files.isRegularFile(beside) ? beside : null;
+            tok = problem == null ? beside : null;
         }
         if (prompt.batchFile != null) return batch(tok);
         if (out != null) throw new IllegalArgumentException("--out is for --batch-file (a single prompt streams to stdout)");

@@ -1,6 +1,7 @@
 package ai.polyv.cli;
 
 import ai.polyv.loader.config.PolyVConfig;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.preprocess.VisionPreprocessor;
 import ai.polyv.runtime.train.Param;
 import ai.polyv.runtime.train.TrainStage;
@@ -119,6 +120,10 @@ public final class TrainCommand implements Callable<Integer> {
         TrainOptions options = new TrainOptions(trainStage, steps, lr, schedule, warmupRatio, minLr, clip, batchTokens, saveEvery, seed,
                 weightDecay, keep);
         LrSchedule.of(schedule, lr, steps, warmupRatio, minLr); // option errors before any work
+        PathChecks.directory("model folder", model);
+        PathChecks.regularFile("training data", data);
+        if (evalData != null) PathChecks.regularFile("eval data", evalData);
+        PathChecks.directoryOrAbsent("--out", out);
         PolyVConfig config = PolyVConfig.load(model);
         VisionPreprocessor pre = new VisionPreprocessor();
         TrainDataset train = TrainDataset.open(data, config, pre);

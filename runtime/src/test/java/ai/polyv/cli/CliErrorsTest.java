@@ -84,6 +84,31 @@ class CliErrorsTest {
                 "absent.jpg", "does not exist");
     }
 
+    /** A path that exists but is the wrong kind of thing is named as such, not as missing. */
+    @Test
+    void pathsThatExistButAreNotWhatTheOptionTakes() throws IOException {
+        Path file = Files.writeString(tmp.resolve("notes.txt"), "x");
+        assertOneLineError(generate("--model", TINY_A.toString(), "--prompt-ids", "1,2", "--image", "/dev/null"),
+                "image file /dev/null is not a regular file");
+        assertOneLineError(generate("--model", TINY_A.toString(), "--prompt-ids", "1,2", "--image", tmp.toString()),
+                "image file " + tmp + " is not a regular file (it is a directory)");
+        assertOneLineError(generate("--model", TINY_A.toString(), "--prompt-ids", "1,2", "--video", "/dev/null"),
+                "video directory /dev/null is not a directory");
+        assertOneLineError(generate("--model", TINY_A.toString(), "--prompt-ids", "1,2", "--video", file.toString()),
+                "video directory " + file + " is not a directory (it is a file)");
+        assertOneLineError(generate("--model", TINY_A.toString(), "--prompt-ids", "1,2", "--scene", "/dev/null"),
+                "scene directory /dev/null is not a directory");
+        assertOneLineError(generate("--model", TINY_A.toString(), "--prompt-ids", "1,2", "--scene", tmp.resolve("absent").toString()),
+                "scene directory " + tmp.resolve("absent") + " does not exist");
+        assertOneLineError(generate("--model", "/dev/null", "--prompt-ids", "1"), "model folder /dev/null is not a directory");
+        assertOneLineError(generate("--model", TINY_A.resolve("config.json").toString(), "--prompt-ids", "1"),
+                "model folder " + TINY_A.resolve("config.json") + " is not a directory (it is a file)");
+        assertOneLineError(generate("--model", TINY_A.toString(), "--prompt", "hi", "--tokenizer", "/dev/null"),
+                "tokenizer file /dev/null is not a regular file");
+        assertOneLineError(generate("--model", TINY_A.toString(), "--prompt", "hi", "--tokenizer", TINY_A.toString()),
+                "tokenizer file " + TINY_A + " is not a regular file (it is a directory)");
+    }
+
     @Test
     void gridThatDoesNotMatchThePlaceholders() throws IOException {
         Path png = tmp.resolve("img.png");

@@ -1,13 +1,18 @@
 package ai.polyv.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.polyv.runtime.demo.DemoCheckpoint;
 import ai.polyv.runtime.demo.DemoFixture;
 import ai.polyv.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code polyv demo} end to end through the CLI entry point: synthetic picture + question, preprocess,
@@ -22,6 +27,16 @@ class DemoCommandTest {
      * the bundled Qwen tokenizer and the seeded sampler, so any change there must be deliberate.
      */
     static final int[] EXPECTED = {16935, 54873, 113106, 80741, 93293, 97084};
+
+    /** A bad --image fails in one line before the checkpoint is written. */
+    @Test
+    void imageThatIsNoFileFailsBeforeAnythingIsWritten(@TempDir Path tmp) {
+        Path cache = tmp.resolve("cache");
+        CliRun r = CliRun.run("demo", "--cache", cache.toString(), "--image", "/dev/null");
+        assertEquals(2, r.status(), r.err());
+        assertArrayEquals(new String[] {"polyv demo: image file /dev/null is not a regular file"}, r.errLines());
+        assertFalse(Files.exists(cache), "no checkpoint written");
+    }
 
     @Test
     void demoRunsTheWholePipelineDeterministically() {

@@ -1,5 +1,6 @@
 package ai.polyv.tokenizer;
 
+import ai.polyv.loader.util.PathChecks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -62,6 +63,7 @@ public final class Tokenizer {
 
     /** Loads a tokenizer.json; unsupported components fail with an {@link IllegalArgumentException} naming them. */
     public static Tokenizer load(Path tokenizerJson) {
+        PathChecks.regularFile("tokenizer", tokenizerJson);
         try (InputStream in = Files.newInputStream(tokenizerJson)) {
             return load(in, tokenizerJson.toString());
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package ai.polyv.loader.config;
 
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.PathChecks;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * A PolyV model's config.json: the Qwen2.5-VL backbone plus PolyV's optional {@code moe}, {@code synergy} and
@@ -158,6 +161,8 @@ public record PolyVConfig(TextConfig text, VisionConfig vision, MoeConfig moe, S
      */
     public static PolyVConfig load(Path configJsonOrDir) {
         Path file = Files.isDirectory(configJsonOrDir) ? configJsonOrDir.resolve(FILE_NAME) : configJsonOrDir;
+        String problem = PathChecks.notARegularFile(file);
+        if (problem != null) throw new ConfigException("config " + file + " " + problem);
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -324,36 +329,27 @@ public record PolyVConfig(TextConfig text, VisionConfig vision, MoeConfig moe, S
         }
 
         double dbl(String key, double dflt) {
-            JsonNode n = node(key);
-            if (n == null || n.isNull()) {
-                return dflt;
-            }
-            if (!n.isNumber()) {
-                throw ConfigException.field(path(key), "a number", n);
-            }
-            return n.doubleValue();
+            return optional(key, dflt, JsonNode::isNumber, "a number", JsonNode::doubleValue);
         }
 
         boolean bool(String key, boolean dflt) {
-            JsonNode n = node(key);
-            if (n == null || n.isNull()) {
-                return dflt;
-            }
-            if (!n.isBoolean()) {
-                throw ConfigException.field(path(key), "true or false", n);
-            }
-            return n.booleanValue();
+            return optional(key, dflt, JsonNode::isBoolean, "true or false", JsonNode::booleanValue);
         }
 
         String string(String key, String dflt) {
+            return optional(key, dflt, JsonNode::isTextual, "a string", JsonNode::textValue);
+        }
+
+        /** {@code dflt} when the field is missing or null; its value when {@code isType}; else an error naming the field and {@code expected}. */
+        private <T> T optional(String key, T dflt, Predicate<JsonNode> isType, String expected, Function<JsonNode, T> value) {
             JsonNode n = node(key);
             if (n == null || n.isNull()) {
                 return dflt;
             }
-            if (!n.isTextual()) {
-                throw ConfigException.field(path(key), "a string", n);
+            if (!isType.test(n)) {
+                throw ConfigException.field(path(key), expected, n);
             }
-            return n.textValue();
+            return value.apply(n);
         }
 
         int[] reqIntArray(String key) {

@@ -56,7 +56,7 @@ public final class Checkpoint implements AutoCloseable {
             return single(fileOrDir);
         }
         if (!Files.isDirectory(fileOrDir)) {
-            throw new SafetensorsException(fileOrDir + ": no such file or folder");
+            throw new SafetensorsException(fileOrDir + (Files.exists(fileOrDir) ? " is neither a regular file nor a folder" : ": no such file or folder"));
         }
         Path index = fileOrDir.resolve(INDEX_NAME);
         if (Files.isRegularFile(index)) {

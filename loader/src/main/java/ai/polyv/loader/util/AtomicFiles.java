@@ -40,10 +40,14 @@ public final class AtomicFiles {
 
     /**
      * Creates a temp file beside {@code target}, lets {@code writer} fill it, forces it to disk and renames it
-     * to {@code target}. On any failure the temp file is deleted and {@code target} is untouched.
+     * to {@code target}. On any failure the temp file is deleted and {@code target} is untouched; a target that
+     * exists but is not a regular file (a folder, a device) is refused before anything is written.
      */
     public static void write(Path target, ContentWriter writer) throws IOException {
         Path abs = target.toAbsolutePath();
+        if (Files.exists(abs) && !Files.isRegularFile(abs)) {   // a rename would replace a folder or a device (/dev/null) with a file
+            throw new IOException(target + " " + PathChecks.notARegularFile(abs) + ": not replacing it with a file");
+        }
         Path dir = abs.getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");

@@ -60,6 +60,15 @@ class PolyVConfigTest {
     }
 
     @Test
+    void aConfigPathThatIsNoFileIsNamedAsSuch() {
+        ConfigException device = assertThrows(ConfigException.class, () -> PolyVConfig.load(Path.of("/dev/null")));
+        assertEquals("config /dev/null is not a regular file", device.getMessage());
+        Path noConfig = TestPaths.golden("tiny-a").getParent();   // a folder without config.json
+        ConfigException missing = assertThrows(ConfigException.class, () -> PolyVConfig.load(noConfig));
+        assertEquals("config " + noConfig.resolve("config.json") + " does not exist", missing.getMessage());
+    }
+
+    @Test
     void loadsTinyC() {
         PolyVConfig c = PolyVConfig.load(TestPaths.golden("tiny-c").resolve("config.json"));
         assertEquals(128, c.text().headDim());
@@ -190,6 +199,13 @@ class PolyVConfigTest {
                 "vision_config.fullatt_block_indexes", "depth=4");
         assertRejected(a.replace("\"hidden_size\": 96,", "\"hidden_size\": \"96\","), "hidden_size", "integer", "\"96\"");
         assertRejected(a.replace("\"vocab_size\": 2048,", ""), "vocab_size", "missing");
+        PolyVConfig nulls = PolyVConfig.parse(a.replace("\"rms_norm_eps\": 1e-06", "\"rms_norm_eps\": null")
+                .replace("\"norm_topk_prob\": false", "\"norm_topk_prob\": null"), "nulls.json");   // null = absent: the defaults
+        assertEquals(1e-6, nulls.text().rmsNormEps());
+        assertFalse(nulls.moe().normTopkProb());
+        assertRejected(a.replace("\"rms_norm_eps\": 1e-06", "\"rms_norm_eps\": \"small\""), "rms_norm_eps", "a number", "\"small\"");
+        assertRejected(a.replace("\"tie_word_embeddings\": false", "\"tie_word_embeddings\": 0"), "tie_word_embeddings", "true or false", "0");
+        assertRejected(a.replace("\"hidden_act\": \"silu\",\n  \"rms", "\"hidden_act\": 1,\n  \"rms"), "hidden_act", "a string", "1");
         assertRejected(a.replace("\"out_hidden_size\": 96", "\"out_hidden_size\": 64"),
                 "vision_config.out_hidden_size", "hidden_size 96");
         assertRejected(a.replace("\"image_token_id\": 2000", "\"image_token_id\": 4000"), "image_token_id", "vocab_size=2048");

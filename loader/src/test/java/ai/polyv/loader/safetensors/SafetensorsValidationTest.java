@@ -191,5 +191,6 @@ class SafetensorsValidationTest {
             assertEquals(1f, c.tensor("x").toFloatArray()[0]);
         }
         rejectsCheckpoint(tmp.resolve("nope"), "no such file or folder");
+        rejectsCheckpoint(Path.of("/dev/null"), "/dev/null is neither a regular file nor a folder");
     }
 }

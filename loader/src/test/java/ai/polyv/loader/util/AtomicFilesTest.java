@@ -2,6 +2,7 @@ package ai.polyv.loader.util;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,6 +25,17 @@ class AtomicFilesTest {
         AtomicFiles.writeString(f, "two");
         assertEquals("two", Files.readString(f));
         assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+    }
+
+    @Test
+    void aTargetThatIsNoRegularFileIsNotReplaced() throws IOException {
+        Path folder = Files.createDirectory(dir.resolve("out.json"));   // empty: a rename would replace it
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.writeString(folder, "{}"));
+        assertEquals(folder + " is not a regular file (it is a directory): not replacing it with a file", e.getMessage());
+        assertTrue(Files.isDirectory(folder));
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temp file left");
+        }
     }
 
     @Test

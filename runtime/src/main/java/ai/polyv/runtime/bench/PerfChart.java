@@ -1,6 +1,7 @@
 package ai.polyv.runtime.bench;
 
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.PathChecks;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -38,6 +39,7 @@ public final class PerfChart {
         List<Bar> bars = new ArrayList<>();
         List<String> titles = new ArrayList<>();
         for (Path f : files) {
+            PathChecks.regularFile("benchmark JSON", f);
             JsonNode root;
             try {
                 root = BenchJson.JSON.readTree(Files.readString(f));

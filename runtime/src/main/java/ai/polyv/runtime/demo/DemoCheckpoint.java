@@ -8,6 +8,7 @@ import ai.polyv.loader.safetensors.TensorOutput;
 import ai.polyv.loader.safetensors.TensorSource;
 import ai.polyv.loader.safetensors.TensorView;
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -46,8 +47,9 @@ import me.tongfei.progressbar.ProgressBarStyle;
  *
  * <p>Created on first use and reused afterwards: the folder is written as a whole into a temp folder
  * beside it, then renamed into place, so a reader sees either no folder or a complete one. A present
- * folder is reused when it is valid ({@link #problem}); otherwise it is moved aside, deleted and
- * created again.
+ * folder is reused when it is valid ({@link #problem}); otherwise, when it is a demo checkpoint (it holds
+ * {@value #MARKER}) or empty, it is moved aside, deleted and created again. Anything else found there (a
+ * file, a device, a folder of other files) is left alone and is an error.
  */
 public final class DemoCheckpoint {
 
@@ -94,6 +96,7 @@ public final class DemoCheckpoint {
         if (Files.exists(abs)) {
             reason = problem(abs);
             if (reason == null) return new Prepared(abs, Origin.CACHED, null, System.nanoTime() - t0, size(abs.resolve(Checkpoint.SINGLE_NAME)));
+            requireReplaceable(abs);
         }
         try {
             Files.createDirectories(abs.getParent());
@@ -105,6 +108,7 @@ public final class DemoCheckpoint {
                         deleteTree(tmp);
                         return new Prepared(abs, Origin.CACHED, null, System.nanoTime() - t0, size(abs.resolve(Checkpoint.SINGLE_NAME)));
                     }
+                    requireReplaceable(abs);
                     Path stale = abs.resolveSibling("." + abs.getFileName() + ".stale-" + System.nanoTime());
                     move(abs, stale);
                     deleteTree(stale);
@@ -126,6 +130,25 @@ public final class DemoCheckpoint {
         }
         return new Prepared(abs, reason == null ? Origin.CREATED : Origin.RECREATED, reason, System.nanoTime() - t0,
                 size(abs.resolve(Checkpoint.SINGLE_NAME)));
+    }
+
+    /**
+     * Fails unless what is at {@code dir} may be deleted to make the checkpoint: a folder holding {@value #MARKER}
+     * (a damaged demo checkpoint or one of another version) or an empty folder.
+     */
+    private static void requireReplaceable(Path dir) {
+        String notFolder = PathChecks.notADirectory(dir);
+        if (notFolder != null) {
+            throw new IllegalArgumentException("demo checkpoint folder " + dir + " " + notFolder + ": not replacing it (use another --cache DIR)");
+        }
+        if (Files.isRegularFile(dir.resolve(MARKER))) return;
+        try (Stream<Path> s = Files.list(dir)) {
+            if (s.findAny().isEmpty()) return;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        throw new IllegalArgumentException("demo checkpoint folder " + dir + " holds files but no " + MARKER
+                + ": it is not a demo checkpoint, not replacing it (use another --cache DIR)");
     }
 
     /** Why {@code dir} is not a valid demo checkpoint of this version, or null when it is. */

@@ -2,6 +2,7 @@ package ai.polyv.runtime.golden;
 
 import ai.polyv.loader.safetensors.SafetensorsFile;
 import ai.polyv.loader.safetensors.TensorView;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.model.ForwardTrace;
 import ai.polyv.runtime.model.PolyVModel;
 import ai.polyv.runtime.model.Session;
@@ -17,7 +18,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,8 +56,9 @@ public final class GoldenVerifier {
         this.model = model;
         this.goldenFile = goldenFile;
         Path json = goldenFile.resolveSibling("golden.json");
-        if (!Files.isRegularFile(goldenFile)) throw new IllegalArgumentException("golden file " + goldenFile + " does not exist");
-        if (!Files.isRegularFile(json)) throw new IllegalArgumentException("golden case list " + json + " does not exist (expected beside " + goldenFile + ")");
+        PathChecks.regularFile("golden file", goldenFile);
+        String jsonProblem = PathChecks.notARegularFile(json);
+        if (jsonProblem != null) throw new IllegalArgumentException("golden case list " + json + " " + jsonProblem + " (expected beside " + goldenFile + ")");
         try {
             this.golden = new ObjectMapper().readTree(json.toFile());
         } catch (IOException e) {

@@ -2,6 +2,7 @@ package ai.polyv.runtime.model;
 
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.safetensors.Checkpoint;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.backend.Backend;
 import ai.polyv.runtime.backend.Workspace;
 import ai.polyv.runtime.tensor.Tensor;
@@ -33,6 +34,7 @@ public final class PolyVModel implements AutoCloseable {
 
     /** Loads {@code config.json} and the safetensors checkpoint (single or sharded) of a folder. */
     public static PolyVModel load(Path checkpointDir, Backend backend) {
+        PathChecks.directory("model folder", checkpointDir);
         PolyVConfig config = PolyVConfig.load(checkpointDir);
         Checkpoint ckpt = Checkpoint.open(checkpointDir);
         try {

@@ -1,8 +1,8 @@
 package ai.polyv.runtime.preprocess;
 
+import ai.polyv.loader.util.PathChecks;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
@@ -14,10 +14,10 @@ public final class ImageFiles {
     /**
      * Reads one image file as a single RGB frame (alpha dropped, grey expanded to RGB).
      *
-     * @throws IllegalArgumentException when it is missing or not a decodable PNG/JPEG
+     * @throws IllegalArgumentException when it is missing, not a regular file or not a decodable PNG/JPEG
      */
     public static RgbFrames read(Path file) {
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("image file " + file + " does not exist");
+        PathChecks.regularFile("image file", file);
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());

@@ -1,5 +1,6 @@
 package ai.polyv.runtime.preprocess;
 
+import ai.polyv.loader.util.PathChecks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ public record VideoFrames(RgbFrames frames, double fps, List<Path> files) {
     }
 
     public static VideoFrames readDirectory(Path dir, double fps, double sourceFps) {
-        if (!Files.isDirectory(dir)) throw new IllegalArgumentException("video directory " + dir + " does not exist");
+        PathChecks.directory("video directory", dir);
         if (!(fps > 0) || !(sourceFps > 0)) throw new IllegalArgumentException("fps must be positive, got fps " + fps + ", source fps " + sourceFps);
         if (fps > sourceFps + 1e-9) {
             throw new IllegalArgumentException("--fps " + fps + " exceeds the source frame rate " + sourceFps + " of " + dir);

@@ -1,5 +1,6 @@
 package ai.polyv.runtime.scene;
 
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.preprocess.BicubicResampler;
 import ai.polyv.runtime.preprocess.ImageFiles;
 import ai.polyv.runtime.preprocess.RgbFrames;
@@ -38,7 +39,7 @@ public final class ScanNetScene {
 
     public static MultiViewScene load(Path dir, int views, int minPixels, int maxPixels) {
         if (views < 2 || views % 2 != 0) throw new IllegalArgumentException("scene views must be even and at least 2, got " + views);
-        if (!Files.isDirectory(dir)) throw new IllegalArgumentException("scene directory " + dir + " does not exist");
+        PathChecks.directory("scene directory", dir);
         Path depthDir = dir.resolve("depth");
         Path kFile = dir.resolve("intrinsic").resolve("intrinsic_depth.txt");
         double[] k = readIntrinsics(kFile);
@@ -95,7 +96,7 @@ public final class ScanNetScene {
                     k[6], k[7], k[8]};
             poses[v] = posesAll.get(chosen[v]);
             Path cFile = dir.resolve("color").resolve(id + ".jpg");
-            if (!Files.isRegularFile(cFile)) throw new IllegalArgumentException("scene colour frame " + cFile + " does not exist");
+            PathChecks.regularFile("scene colour frame", cFile);
             RgbFrames c = ImageFiles.read(cFile);
             colour.add(BicubicResampler.resize(c, h, w));
         }
@@ -103,7 +104,7 @@ public final class ScanNetScene {
     }
 
     static List<Integer> frameIds(Path depthDir) {
-        if (!Files.isDirectory(depthDir)) throw new IllegalArgumentException("scene depth directory " + depthDir + " does not exist");
+        PathChecks.directory("scene depth directory", depthDir);
         List<Integer> ids = new ArrayList<>();
         try (Stream<Path> s = Files.list(depthDir)) {
             for (Path p : s.toList()) {
@@ -119,7 +120,7 @@ public final class ScanNetScene {
     }
 
     static Raster readDepthRaster(Path file) {
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("depth map " + file + " does not exist");
+        PathChecks.regularFile("depth map", file);
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());
@@ -185,7 +186,7 @@ public final class ScanNetScene {
     }
 
     private static List<Row> readRows(Path file) {
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("matrix file " + file + " does not exist");
+        PathChecks.regularFile("matrix file", file);
         List<String> lines;
         try {
             lines = Files.readAllLines(file);

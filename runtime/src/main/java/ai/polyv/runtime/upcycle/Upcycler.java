@@ -11,6 +11,7 @@ import ai.polyv.loader.safetensors.SafetensorsException;
 import ai.polyv.loader.safetensors.SafetensorsWriter;
 import ai.polyv.loader.safetensors.TensorSource;
 import ai.polyv.loader.safetensors.TensorView;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.demo.DemoWeights;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
@@ -176,10 +178,13 @@ public final class Upcycler implements AutoCloseable {
         }
     }
 
+    private static void requireFolder(Path dir, String role) {
+        String problem = PathChecks.notADirectory(dir);
+        if (problem != null) throw new UpcycleException(role + " " + dir + " " + problem);
+    }
+
     private static PolyVConfig loadConfig(Path dir, String role) {
-        if (!Files.isDirectory(dir)) {
-            throw new UpcycleException(role + " " + dir + ": not a folder");
-        }
+        requireFolder(dir, role);
         try {
             return PolyVConfig.load(dir);
         } catch (ConfigException e) {
@@ -188,9 +193,7 @@ public final class Upcycler implements AutoCloseable {
     }
 
     private static Checkpoint openCheckpoint(Path dir, String role) {
-        if (!Files.isDirectory(dir)) {
-            throw new UpcycleException(role + " " + dir + ": not a folder");
-        }
+        requireFolder(dir, role);
         try {
             return Checkpoint.open(dir);
         } catch (SafetensorsException e) {
@@ -561,6 +564,9 @@ public final class Upcycler implements AutoCloseable {
         if (Files.exists(target) && !force) {
             throw new UpcycleException("--out " + target + " already exists (use --force to replace it)");
         }
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(target)) {   // --force replaces a folder, never a file or a device
+            throw new UpcycleException("--out " + target + " " + PathChecks.notADirectory(target) + ": not replacing it");
+        }
         List<Path> inputs = new ArrayList<>();
         inputs.add(options.base());
         inputs.addAll(options.donors());
@@ -586,7 +592,7 @@ public final class Upcycler implements AutoCloseable {
     }
 
     private static void commit(Path tmp, Path target, boolean force) throws IOException {
-        if (!Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             try {
                 move(tmp, target);
                 return;
@@ -620,7 +626,7 @@ public final class Upcycler implements AutoCloseable {
     }
 
     static void deleteTree(Path p) {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         try (Stream<Path> s = Files.walk(p)) {

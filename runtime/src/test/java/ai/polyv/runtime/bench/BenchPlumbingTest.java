@@ -227,6 +227,54 @@ class BenchPlumbingTest {
         }
     }
 
+    /** The case table pinned: names in table order, bytes and flops of one run (what the roofline and the JSON report use). */
+    @Test
+    void caseTableKeepsItsNamesBytesAndFlops() {
+        Map<String, double[]> expected = new LinkedHashMap<>();
+        String[] rows = {
+                "gemv.bf16.3584x3584 25718784 25690112",
+                "gemv.bf16.18944x3584 135880704 135790592",
+                "gemv.bf16.3584x18944 135880704 135790592",
+                "gemv.f32.3584x3584 51408896 25690112",
+                "gemv.f32.18944x3584 271671296 135790592",
+                "gemm.bf16.n64.3584x3584 27525120 1644167168",
+                "gemm.bf16.n256.3584x3584 33030144 6576668672",
+                "gemm.bf16.n512.3584x3584 40370176 13153337344",
+                "gemm.f32.n256.3584x3584 58720256 6576668672",
+                "gemm.bf16.n256.18944x3584 158859264 34762391552",
+                "matmul.router.n256.4x3584 3702784 7340032",
+                "rmsNorm.64x3584 1849344 917504",
+                "rmsNorm.1x3584 43008 14336",
+                "siluMul.64x18944 14548992 4849664",
+                "gelu.256x5120 10485760 0",
+                "add.64x3584 2752512 229376",
+                "embedding.bf16.64of32768x3584 1376256 0",
+                "gatherRows.512of256x3584 14680064 0",
+                "scatterAddScaled.512to256x3584 22020096 3670016",
+                "permutation.4096x2of4 131072 0",
+                "rope.256x28x128 7602176 2752512",
+                "attentionCausal.decode.ctx1024 4222976 14680064",
+                "attentionCausal.prefill.n256 8388608 471597056",
+                "attentionSegments.window.16x64 20971520 335544320",
+                "attentionSegments.full.1x1024 20971520 5368709120",
+                "softmaxTopK.4096x4.k2 131072 0",
+        };
+        for (String row : rows) {
+            String[] f = row.split(" ");
+            expected.put(f[0], new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2])});
+        }
+        assertEquals(List.copyOf(expected.keySet()), CpuOpCases.names());
+        expected.forEach((name, bf) -> {
+            OpCase.Info info = CpuOpCases.info(name);
+            assertEquals(name, info.name());
+            assertArrayEquals(bf, new double[] {info.bytes(), info.flops()}, name);
+        });
+        assertEquals("routing", CpuOpCases.info("matmul.router.n256.4x3584").family());
+        assertEquals("matmul", CpuOpCases.info("matmul.router.n256.4x3584").op());
+        assertEquals(Bound.COMPUTE, CpuOpCases.info("attentionCausal.prefill.n256").bound());
+        assertEquals(Bound.MEMORY, CpuOpCases.info("attentionCausal.decode.ctx1024").bound());
+    }
+
     @Test
     void smallCasesRunAndRotate() {
         try (CpuBackend be = new CpuBackend(2); OpCase c = CpuOpCases.create("permutation.4096x2of4", be, 0)) {

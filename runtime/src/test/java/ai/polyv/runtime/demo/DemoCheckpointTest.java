@@ -3,6 +3,7 @@ package ai.polyv.runtime.demo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.polyv.loader.config.PolyVConfig;
@@ -87,6 +88,25 @@ class DemoCheckpointTest {
         assertNull(DemoCheckpoint.problem(dir));
         try (Stream<Path> s = Files.list(dir.getParent())) {
             assertEquals(List.of(dir.getFileName().toString()), s.map(p -> p.getFileName().toString()).toList(), "no temp folder left");
+        }
+    }
+
+    /** Only a demo checkpoint (or an empty folder) is deleted to make one: a file or another folder is left as it was. */
+    @Test
+    void somethingElseAtThePathIsNotReplaced() throws IOException {
+        Path file = Files.writeString(tmp.resolve("notes.txt"), "keep me");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DemoCheckpoint.prepare(file, null));
+        assertEquals("demo checkpoint folder " + file + " is not a directory (it is a file): not replacing it (use another --cache DIR)", e.getMessage());
+        assertEquals("keep me", Files.readString(file));
+
+        Path folder = Files.createDirectories(tmp.resolve("photos"));
+        Files.writeString(folder.resolve("a.jpg"), "jpeg");
+        e = assertThrows(IllegalArgumentException.class, () -> DemoCheckpoint.prepare(folder, null));
+        assertEquals("demo checkpoint folder " + folder + " holds files but no " + DemoCheckpoint.MARKER
+                + ": it is not a demo checkpoint, not replacing it (use another --cache DIR)", e.getMessage());
+        assertEquals("jpeg", Files.readString(folder.resolve("a.jpg")));
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(List.of("notes.txt", "photos"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no temp folder left");
         }
     }
 

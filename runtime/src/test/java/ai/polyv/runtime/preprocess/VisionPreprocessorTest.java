@@ -83,7 +83,11 @@ class VisionPreprocessorTest {
         var e = assertThrows(IllegalArgumentException.class, () -> ImageFiles.read(bad));
         assertTrue(e.getMessage().contains(bad.toString()), e.getMessage());
         var m = assertThrows(IllegalArgumentException.class, () -> ImageFiles.read(dir.resolve("missing.png")));
-        assertTrue(m.getMessage().contains("missing.png"), m.getMessage());
+        assertEquals("image file " + dir.resolve("missing.png") + " does not exist", m.getMessage());
+        m = assertThrows(IllegalArgumentException.class, () -> ImageFiles.read(Path.of("/dev/null")));
+        assertEquals("image file /dev/null is not a regular file", m.getMessage());
+        m = assertThrows(IllegalArgumentException.class, () -> ImageFiles.read(dir));
+        assertEquals("image file " + dir + " is not a regular file (it is a directory)", m.getMessage());
     }
 
     @Test
@@ -102,6 +106,8 @@ class VisionPreprocessorTest {
         assertEquals(1.0, v.secondsPerGrid(), 0);
         assertEquals(10, VideoFrames.readDirectory(dir, 6, 6).frames().frames());
         assertThrows(IllegalArgumentException.class, () -> VideoFrames.readDirectory(dir, 12, 6));
+        var notDir = assertThrows(IllegalArgumentException.class, () -> VideoFrames.readDirectory(dir.resolve("0.png"), 2, 6));
+        assertEquals("video directory " + dir.resolve("0.png") + " is not a directory (it is a file)", notDir.getMessage());
         assertTrue(VideoFrames.naturalCompare("frame2.png", "frame10.png") < 0);
         assertTrue(VideoFrames.naturalCompare("b.png", "a.png") > 0);
     }

@@ -91,7 +91,10 @@ class ScanNetSceneTest {
         Files.delete(dir.resolve("color/4.jpg"));
         Files.writeString(dir.resolve("pose/3.txt"), "1 0 0 1\n0 1 0 2\n0 0 1 3\n0 0 0 1\n");
         e = assertThrows(IllegalArgumentException.class, () -> ScanNetScene.load(dir, 4, 3136, 1_003_520));
-        assertTrue(e.getMessage().contains("4.jpg"), e.getMessage());
+        assertEquals("scene colour frame " + dir.resolve("color").resolve("4.jpg") + " does not exist", e.getMessage());
+        Files.createDirectory(dir.resolve("color/4.jpg"));
+        e = assertThrows(IllegalArgumentException.class, () -> ScanNetScene.load(dir, 4, 3136, 1_003_520));
+        assertEquals("scene colour frame " + dir.resolve("color").resolve("4.jpg") + " is not a regular file (it is a directory)", e.getMessage());
 
         Files.writeString(dir.resolve("intrinsic/intrinsic_depth.txt"), "50 0 29.5\n0 50 29.5\n1 0 1\n");
         e = assertThrows(IllegalArgumentException.class, () -> ScanNetScene.load(dir, 4, 3136, 1_003_520));
@@ -99,6 +102,8 @@ class ScanNetSceneTest {
 
         assertThrows(IllegalArgumentException.class, () -> ScanNetScene.load(dir, 3, 3136, 1_003_520));
         e = assertThrows(IllegalArgumentException.class, () -> ScanNetScene.load(dir.resolve("nope"), 4, 3136, 1_003_520));
-        assertTrue(e.getMessage().contains("nope"), e.getMessage());
+        assertEquals("scene directory " + dir.resolve("nope") + " does not exist", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ScanNetScene.load(Path.of("/dev/null"), 4, 3136, 1_003_520));
+        assertEquals("scene directory /dev/null is not a directory", e.getMessage());
     }
 }

@@ -248,7 +248,7 @@ class UpcyclerTest {
     }
 
     @Test
-    void invalidOptionsAreRejectedBeforeWriting() {
+    void invalidOptionsAreRejectedBeforeWriting() throws IOException {
         var range = assertThrows(UpcycleException.class, () -> Upcycler.open(options(List.of(), new int[] {0, 4}, 4)));
         assertEquals("--moe-layers: layer 4 is out of range: " + base + " has num_hidden_layers = 4 (valid: 0..3)", range.getMessage());
         var dup = assertThrows(UpcycleException.class, () -> Upcycler.open(options(List.of(), new int[] {1, 1}, 4)));
@@ -260,7 +260,10 @@ class UpcyclerTest {
         var many = assertThrows(UpcycleException.class, () -> Upcycler.open(options(List.of(donor1, donor2), new int[] {0}, 2)));
         assertTrue(many.getMessage().contains("2 donor(s) given but only 1 expert(s) after expert 0"), many.getMessage());
         var missing = assertThrows(UpcycleException.class, () -> Upcycler.open(options(List.of(tmp.resolve("nope")), new int[] {0}, 2)));
-        assertEquals("donor 1 " + tmp.resolve("nope") + ": not a folder", missing.getMessage());
+        assertEquals("donor 1 " + tmp.resolve("nope") + " does not exist", missing.getMessage());
+        Path file = Files.writeString(tmp.resolve("donor.txt"), "x");
+        var notFolder = assertThrows(UpcycleException.class, () -> Upcycler.open(options(List.of(file), new int[] {0}, 2)));
+        assertEquals("donor 1 " + file + " is not a directory (it is a file)", notFolder.getMessage());
         Path golden = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
         var moe = assertThrows(UpcycleException.class, () -> Upcycler.open(UpcycleOptions.of(golden, List.of(), new int[] {1}, 2)));
         assertTrue(moe.getMessage().contains("already has a moe object"), moe.getMessage());
@@ -279,6 +282,10 @@ class UpcyclerTest {
                 assertEquals(List.of(out.resolve("keep.txt")), s.toList());
             }
             assertEquals("old", Files.readString(out.resolve("keep.txt")));
+            Path file = Files.writeString(tmp.resolve("moe.txt"), "not a folder");
+            var notFolder = assertThrows(UpcycleException.class, () -> u.write(file, true, n -> { }));
+            assertEquals("--out " + file + " is not a directory (it is a file): not replacing it", notFolder.getMessage());
+            assertEquals("not a folder", Files.readString(file));
             var self = assertThrows(UpcycleException.class, () -> u.write(base.resolve("sub"), true, n -> { }));
             assertTrue(self.getMessage().contains("overlaps the input"), self.getMessage());
             u.write(out, true, n -> { });

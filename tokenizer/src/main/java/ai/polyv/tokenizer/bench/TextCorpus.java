@@ -1,5 +1,6 @@
 package ai.polyv.tokenizer.bench;
 
+import ai.polyv.loader.util.PathChecks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
@@ -78,6 +79,7 @@ public final class TextCorpus {
 
     /** A text file given by the user. */
     public static Corpus file(Path file) {
+        PathChecks.regularFile("corpus", file);
         String t = readUtf8OrNull(file);
         if (t == null) {
             throw new IllegalArgumentException(file + ": not a readable UTF-8 text file");

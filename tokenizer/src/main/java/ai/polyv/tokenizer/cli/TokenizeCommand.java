@@ -1,6 +1,7 @@
 package ai.polyv.tokenizer.cli;
 
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.tokenizer.Tokenizer;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -187,9 +188,7 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     /** Encodes IN line by line to OUT (atomically); returns the number of lines. */
     static int encodeJsonl(Tokenizer tok, Path in, Path out) throws IOException {
-        if (!Files.isRegularFile(in)) {
-            throw new IllegalArgumentException(in + ": no such file");
-        }
+        PathChecks.regularFile("jsonl input", in);
         int[] count = {0};
         try (BufferedReader r = Files.newBufferedReader(in, StandardCharsets.UTF_8)) {   // reports bad UTF-8
             AtomicFiles.write(out, ch -> {

@@ -1,6 +1,7 @@
 package ai.polyv.tokenizer.cli;
 
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.tokenizer.Tokenizer;
 import ai.polyv.tokenizer.bench.TextCorpus;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -108,9 +109,8 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         if (reps < 1 || nThreads < 1 || docChars < 1) {
             throw new IllegalArgumentException("--reps, --threads and --doc-chars must be positive");
         }
-        if (!Files.isRegularFile(tokenizerFile)) {
-            throw new IllegalArgumentException(tokenizerFile + ": no such tokenizer.json (use --tokenizer FILE)");
-        }
+        String problem = PathChecks.notARegularFile(tokenizerFile);
+        if (problem != null) throw new IllegalArgumentException("tokenizer " + tokenizerFile + " " + problem + " (use --tokenizer FILE)");
         TextCorpus.Corpus corpus = corpusFile != null ? TextCorpus.file(corpusFile)
                 : TextCorpus.systemText((long) (maxMb * 1e6));
         long bytes = corpus.utf8Bytes();
@@ -301,6 +301,7 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         }
 
         void ensureInstalled() throws IOException, InterruptedException {
+            PathChecks.directory("--hf-dir", dir);
             if (!Files.isRegularFile(dir.resolve("hf.js"))) {
                 throw new IllegalArgumentException(dir + ": no hf.js here (use --hf-dir DIR, or --no-hf)");
             }

@@ -122,7 +122,26 @@ class TokenizeCommandTest {
     void missingTokenizerIsAnErrorNamingIt() {
         Result r = run("x", "--tokenizer", tmp.resolve("nope.json").toString());
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("nope.json"), r.err());
+        assertTrue(r.err().contains("tokenizer " + tmp.resolve("nope.json") + " does not exist"), r.err());
+        r = run("x", "--tokenizer", "/dev/null");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("tokenizer /dev/null is not a regular file"), r.err());
+        r = run("x", "--tokenizer", tmp.toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("tokenizer " + tmp + " is not a regular file (it is a directory)"), r.err());
+    }
+
+    @Test
+    void jsonlPathsThatAreNoRegularFilesAreNamed() throws Exception {
+        Path inFile = Files.writeString(tmp.resolve("in.jsonl"), "{\"text\": \"a\"}\n");
+        Result r = run("", "--tokenizer", TOKENIZER, "--jsonl", tmp.toString(), tmp.resolve("out.jsonl").toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("jsonl input " + tmp + " is not a regular file (it is a directory)"), r.err());
+        Path outDir = Files.createDirectory(tmp.resolve("out"));
+        r = run("", "--tokenizer", TOKENIZER, "--jsonl", inFile.toString(), outDir.toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains(outDir + " is not a regular file (it is a directory): not replacing it"), r.err());
+        assertTrue(Files.isDirectory(outDir));
     }
 
     @Test

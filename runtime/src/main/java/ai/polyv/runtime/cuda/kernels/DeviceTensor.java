@@ -3,6 +3,7 @@ package ai.polyv.runtime.cuda.kernels;
 import java.util.Arrays;
 
 import ai.polyv.runtime.cuda.DevicePointers;
+import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import jcuda.driver.CUdeviceptr;
 
@@ -34,12 +35,8 @@ public record DeviceTensor(String name, CUdeviceptr ptr, DeviceDType dtype, long
      * absolute device address, so the launchers' 16-byte alignment check is exact.
      */
     public static DeviceTensor of(String name, Tensor t) {
-        DeviceDType type = switch (t.dtype()) {
-            case F32 -> DeviceDType.F32;
-            case BF16 -> DeviceDType.BF16;
-            case F16 -> throw new IllegalArgumentException(name + ": " + t + " is F16, which the PolyV kernels do not read");
-        };
-        return at(name, DevicePointers.address(t), type, t.shape());
+        if (t.dtype() == DType.F16) throw new IllegalArgumentException(name + ": " + t + " is F16, which the PolyV kernels do not read");
+        return at(name, DevicePointers.address(t), DeviceDType.of(t.dtype()), t.shape());
     }
 
     /** A contiguous tensor at a device address (e.g. a pool block); {@code byteOffset} is the address. */

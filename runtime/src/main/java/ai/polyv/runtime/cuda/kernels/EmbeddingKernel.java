@@ -18,6 +18,6 @@ public final class EmbeddingKernel {
     public void launch(CudaStream s, Tensor table, long ids, int n, Tensor out) {
         Checks.f32("embedding", out);
         Checks.shape("embedding", "out", out, n, table.cols());
-        Launch.run(f, "embedding_gather", s, n, THREADS, 0, Checks.ptr(table), DTypeCodes.code(table.dtype()), ids, n, table.cols(), Checks.ptr(out));
+        Launch.run(f, "embedding_gather", s, n, THREADS, 0, Checks.ptr(table), DeviceDType.code(table.dtype()), ids, n, table.cols(), Checks.ptr(out));
     }
 }

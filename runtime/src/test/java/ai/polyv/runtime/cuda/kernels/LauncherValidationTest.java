@@ -7,7 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.polyv.runtime.tensor.DType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -173,6 +181,28 @@ class LauncherValidationTest {
         fails(() -> WindowAttentionKernel.plan(dt("q", F32, 10, 160), dt("k", F32, 10, 160), dt("v", F32, 10, 160), new int[] {0, 10},
                 dt("cu", I32, 2), 2, out, false), "q F32[10, 160] must be BF16");
         fails(() -> WindowAttentionKernel.plan(q, k, v, new int[] {0, 10}, dt("cu", I32, 2), 2, out, true), "out", "must be F32");
+    }
+
+    /** The Java dtype codes are the ones the kernels compare against (polyv_common.cuh, as bundled in the kernels jar). */
+    @Test
+    void dtypeCodesMatchTheKernelHeader() throws IOException {
+        String header;
+        try (InputStream in = LauncherValidationTest.class.getResourceAsStream("/ai/polyv/kernels/src/polyv_common.cuh")) {
+            assertTrue(in != null, "polyv_common.cuh is bundled");
+            header = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Map<String, Integer> cuh = new TreeMap<>();
+        Matcher m = Pattern.compile("constexpr int DT_(\\w+) = (\\d+);").matcher(header);
+        while (m.find()) cuh.put(m.group(1), Integer.parseInt(m.group(2)));
+        assertEquals(Map.of("F32", 0, "BF16", 1, "F16", 2), cuh);
+        cuh.forEach((name, code) -> assertEquals(code, DeviceDType.valueOf(name).code(), name));
+        fails(I32::code, "I32 has no kernel dtype code");
+        for (DType t : DType.values()) {
+            assertEquals(t.name(), DeviceDType.of(t).name());
+            assertEquals(t.byteSize(), DeviceDType.of(t).byteSize(), t.name());
+            assertEquals(cuh.get(t.name()), DeviceDType.code(t), t.name());
+        }
+        assertEquals(4, I32.byteSize());
     }
 
     @Test
