@@ -1,6 +1,7 @@
 package ai.polyv.cli;
 
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.generate.GenerationRequest;
 import ai.polyv.runtime.generate.GenerationResult;
 import ai.polyv.runtime.generate.Visual;
@@ -47,8 +48,7 @@ final class BatchFile {
      */
     static List<Entry> read(Path in, Function<GenerationRequest.Prompt, GenerationRequest.Builder> defaults, SamplingOptions sampling,
                             double fps, int sceneViews) {
-        if (!Files.exists(in)) throw new IllegalArgumentException("batch file " + in + " does not exist");
-        if (!Files.isRegularFile(in)) throw new IllegalArgumentException("batch file " + in + " is not a regular file");
+        PathChecks.regularFile("batch file", in);
         List<String> lines;
         try {
             lines = Files.readAllLines(in, StandardCharsets.UTF_8);
@@ -136,7 +136,7 @@ final class BatchFile {
         for (int i = 0; i < a.size(); i++) {
             if (!a.get(i).isTextual()) throw new IllegalArgumentException("\"" + f + "\"[" + i + "] must be a string");
             Path p = base.resolve(a.get(i).asText());
-            if (!Files.exists(p)) throw new IllegalArgumentException("\"" + f + "\"[" + i + "]: " + p + " does not exist");
+            if (!Files.exists(p)) throw new IllegalArgumentException("\"" + f + "\"[" + i + "]: " + p + " " + PathChecks.notARegularFile(p));
             out.add(p);
         }
         return out;

@@ -2,6 +2,7 @@ package ai.polyv.runtime;
 
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.config.Position3dConfig;
+import ai.polyv.loader.util.PathChecks;
 import ai.polyv.runtime.backend.Backend;
 import ai.polyv.runtime.generate.BatchTokenConsumer;
 import ai.polyv.runtime.generate.GenerationRequest;
@@ -84,10 +85,10 @@ public final class PolyV implements AutoCloseable {
         Objects.requireNonNull(backend, "backend");
         PolyVModel model = null;
         try {
-            if (!Files.isDirectory(checkpointDir)) throw new IllegalArgumentException("model folder " + checkpointDir + " does not exist");
+            PathChecks.directory("model folder", checkpointDir);
             Tokenizer tok = null;
             if (tokenizerJson != null) {
-                if (!Files.isRegularFile(tokenizerJson)) throw new IllegalArgumentException("tokenizer file " + tokenizerJson + " does not exist");
+                PathChecks.regularFile("tokenizer file", tokenizerJson);
                 tok = Tokenizer.load(tokenizerJson);
             }
             model = PolyVModel.load(checkpointDir, backend);
