@@ -56,7 +56,8 @@ public final class CpuOpCases {
             gemv(dt, 18944, 3584);
             if (dt == DType.BF16) gemv(dt, 3584, 18944);
         }
-        // prefill / MoE expert batches
+        // batched decode (8 sequences a step: SmallBatchGemm, still bound by the weight bytes), prefill / MoE expert batches
+        gemm(DType.BF16, 8, 3584, 3584, Bound.MEMORY);
         for (int n : new int[] {64, 256, 512}) gemm(DType.BF16, n, 3584, 3584);
         gemm(DType.F32, 256, 3584, 3584);
         gemm(DType.BF16, 256, 18944, 3584);
@@ -152,9 +153,13 @@ public final class CpuOpCases {
     }
 
     private static void gemm(DType dt, int n, int m, int k) {
+        gemm(dt, n, m, k, Bound.COMPUTE);
+    }
+
+    private static void gemm(DType dt, int n, int m, int k, Bound bound) {
         String name = "gemm." + dt.name().toLowerCase() + ".n" + n + "." + m + "x" + k;
         long setBytes = (long) m * k * dt.byteSize() + 4L * n * k + 4L * n * m;
-        register(new OpCase.Info(name, "matmul", "matmul", "x[" + n + "," + k + "] . w[" + m + "," + k + "]^T " + dt, Bound.COMPUTE, setBytes,
+        register(new OpCase.Info(name, "matmul", "matmul", "x[" + n + "," + k + "] . w[" + m + "," + k + "]^T " + dt, bound, setBytes,
                 2.0 * n * m * k), name.hashCode(), rotated(setBytes, 3), (be, in) -> () -> {
                     Tensor w = in.random(dt, 0.05f, m, k), x = in.f32(n, k), out = in.zeros(n, m);   // [m, k], [n, k], [n, m]
                     return () -> { be.matmul(x, w, null, out); return last(out); };
