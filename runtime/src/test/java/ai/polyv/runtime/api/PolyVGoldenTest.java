@@ -10,11 +10,8 @@ import ai.polyv.runtime.backend.CpuBackend;
 import ai.polyv.runtime.generate.GenerationRequest;
 import ai.polyv.runtime.generate.GenerationResult;
 import ai.polyv.runtime.generate.Generator;
-import ai.polyv.runtime.generate.Visual;
 import ai.polyv.runtime.model.VisionInput;
 import ai.polyv.runtime.preprocess.GoldenFile;
-import ai.polyv.runtime.preprocess.RgbFrames;
-import ai.polyv.runtime.scene.MultiViewScene;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PolyVGoldenTest {
 
     static final Path TINY_A = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
-    private static final GoldenFile G = GoldenFile.open("tiny-a");
+    private static final GoldenFile G = GoldenCases.G;
     private static PolyV polyv;
 
     @BeforeAll
@@ -45,44 +42,14 @@ class PolyVGoldenTest {
         polyv.close();
     }
 
-    private static int[] ints(long[] v) {
-        return Arrays.stream(v).mapToInt(Math::toIntExact).toArray();
-    }
-
-    /** A golden case's visual inputs as API visuals (frames in memory), image0 then video0 as in golden.json. */
-    static List<Visual> visualsOf(String c) {
-        List<Visual> out = new ArrayList<>();
-        for (String kind : new String[] {"image", "video"}) {
-            String p = c + "." + kind + "0.";
-            if (!G.names().contains(p + "frames_u8")) continue;
-            int[] s = G.shape(p + "frames_u8");
-            RgbFrames f = new RgbFrames(s[0], s[1], s[2], G.u8(p + "frames_u8"));
-            if (kind.equals("image")) {
-                out.add(new Visual.Image(f));
-            } else if (G.names().contains(p + "depth")) {
-                int views = s[0];
-                float[] k = G.f32(p + "intrinsics"), b = G.f32(p + "extrinsics");
-                double[][] kk = new double[views][9], bb = new double[views][16];
-                for (int v = 0; v < views; v++) {
-                    for (int i = 0; i < 9; i++) kk[v][i] = k[v * 9 + i];
-                    for (int i = 0; i < 16; i++) bb[v][i] = b[v * 16 + i];
-                }
-                out.add(new Visual.Scene(new MultiViewScene(f, G.f32(p + "depth"), kk, bb)));
-            } else {
-                // fps such that one temporal grid step (2 frames) covers second_per_grid_ts seconds
-                out.add(new Visual.Video(f, 2.0 / G.f32(c + ".second_per_grid_ts")[0]));
-            }
-        }
-        return out;
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"text", "image", "video", "multiview3d", "mixed"})
     void greedyIdsMatchGolden(String c) {
-        int[] prompt = ints(G.i64(c + ".input_ids"));
-        int[] expected = ints(G.i64(c + ".greedy_ids"));
+        int[] prompt = GoldenCases.ints(G.i64(c + ".input_ids"));
+        int[] expected = GoldenCases.ints(G.i64(c + ".greedy_ids"));
         GenerationRequest.Builder b = GenerationRequest.builderOfIds(prompt).maxNewTokens(expected.length).greedy().noDefaultStopTokens();
-        visualsOf(c).forEach(b::visual);
+        GoldenCases.visualsOf(c).forEach(b::visual);
         List<Integer> streamed = new ArrayList<>();
         List<String> pieces = new ArrayList<>();
         GenerationResult r = polyv.generate(b.build(), (id, text) -> {
@@ -115,35 +82,13 @@ class PolyVGoldenTest {
     @ParameterizedTest
     @ValueSource(ints = {5, 2})
     void batchedRequestsGetTheirGoldenIds(int maxBatch) {
-        String[] cases = {"text", "image", "video", "multiview3d", "mixed"};
-        List<GenerationRequest> requests = new ArrayList<>();
-        int[][] expected = new int[cases.length][];
-        for (int i = 0; i < cases.length; i++) {
-            expected[i] = ints(G.i64(cases[i] + ".greedy_ids"));
-            // budgets differ so that requests end at different steps
-            int budget = expected[i].length - i;
-            expected[i] = Arrays.copyOf(expected[i], budget);
-            GenerationRequest.Builder b = GenerationRequest.builderOfIds(ints(G.i64(cases[i] + ".input_ids"))).maxNewTokens(budget).greedy()
-                    .noDefaultStopTokens();
-            visualsOf(cases[i]).forEach(b::visual);
-            requests.add(b.build());
-        }
-        List<List<Integer>> streamed = new ArrayList<>();
-        for (String c : cases) streamed.add(new ArrayList<>());
-        List<GenerationResult> rs = polyv.generate(requests, maxBatch, (request, id, text) -> streamed.get(request).add(id));
-        assertEquals(cases.length, rs.size());
-        for (int i = 0; i < cases.length; i++) {
-            assertArrayEquals(expected[i], rs.get(i).ids(), cases[i] + " greedy ids in a batch of " + maxBatch);
-            assertEquals(Arrays.stream(expected[i]).boxed().toList(), streamed.get(i), cases[i] + " streamed ids");
-            assertEquals(expected[i].length - 1, rs.get(i).timings().decodeSteps());
-            assertEquals(Generator.StopReason.MAX_NEW_TOKENS, rs.get(i).stopReason());
-        }
+        GoldenCases.assertBatchedGreedyIds(polyv, maxBatch);
     }
 
     @Test
     void extraStopTokenEndsGeneration() {
-        int[] prompt = ints(G.i64("text.input_ids"));
-        int[] golden = ints(G.i64("text.greedy_ids"));
+        int[] prompt = GoldenCases.ints(G.i64("text.input_ids"));
+        int[] golden = GoldenCases.ints(G.i64("text.greedy_ids"));
         int stop = golden[3];
         GenerationResult r = polyv.generate(GenerationRequest.builderOfIds(prompt).maxNewTokens(golden.length).stopToken(stop).build());
         assertEquals(Generator.StopReason.STOP_TOKEN, r.stopReason());
