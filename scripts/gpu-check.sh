@@ -5,7 +5,8 @@
 #   1. tests.txt    every GPU test class in ai.polyv.runtime.cuda (JUnit console): the op harness
 #                   (CudaOpHarnessTest, fp32 and the fused bf16 paths), PolyVKernelsGpuTest (fast and
 #                   reference kernels), CudaGoldenVerifyTest (fp32 golden 1e-4) and CudaBf16GoldenTest
-#                   (bf16 golden rule, fused kernels asserted to have run), plus the host-only cuda tests
+#                   (bf16 golden rule, fused kernels asserted to have run), CudaBatchDecodeTest (golden ids
+#                   decoded in batches of 5 and 2), plus the host-only cuda tests
 #   2. verify.txt   `polyv verify --backend cuda` on every bundled golden model
 #   3. generate.txt `polyv generate --prompt-ids ... --backend {cpu,cuda,cuda-bf16}` on tiny-a: greedy ids,
 #                   cuda must equal cpu exactly; cuda-bf16's agreement is reported (no exact rule in bf16)
