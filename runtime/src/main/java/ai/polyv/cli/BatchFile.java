@@ -27,7 +27,8 @@ import java.util.function.Function;
  * The JSONL files of {@code polyv generate --batch-file IN --out OUT}.
  *
  * <p>Each non-blank line of IN is one request: {@code {"prompt": "..."}} (chat template) or {@code {"prompt_ids":
- * [..]}}, and optionally {@code system}, {@code images} / {@code videos} / {@code scenes} (arrays of paths,
+ * [..]}}, and optionally {@code system}, {@code history} (earlier exchanges, {@code [{"user": "..", "assistant": ".."}, ..]},
+ * chat prompts only), {@code images} / {@code videos} / {@code scenes} (arrays of paths,
  * relative ones resolved against IN's folder), {@code synergy_tokens}, {@code max_new_tokens}, {@code temperature},
  * {@code top_p}, {@code top_k}, {@code seed}; a field left out takes the command-line value. OUT gets one line per
  * request, in IN's order: {@code line}, {@code text}, {@code ids}, {@code prompt_tokens}, {@code stop},
@@ -36,7 +37,7 @@ import java.util.function.Function;
 final class BatchFile {
     private BatchFile() {}
 
-    static final Set<String> FIELDS = Set.of("prompt", "prompt_ids", "system", "images", "videos", "scenes", "synergy_tokens",
+    static final Set<String> FIELDS = Set.of("prompt", "prompt_ids", "system", "history", "images", "videos", "scenes", "synergy_tokens",
             "max_new_tokens", "temperature", "top_p", "top_k", "seed");
 
     /** A request of IN and the line it came from (1-based). */
@@ -86,7 +87,10 @@ final class BatchFile {
         }
         boolean text = o.has("prompt"), ids = o.has("prompt_ids");
         if (text == ids) throw new IllegalArgumentException("give exactly one of \"prompt\" (text) and \"prompt_ids\" (array of ids)");
-        GenerationRequest.Prompt prompt = text ? new GenerationRequest.Chat(string(o, "prompt"), o.has("system") ? string(o, "system") : null)
+        if (!text && (o.has("system") || o.has("history"))) throw new IllegalArgumentException("\"system\" and \"history\" need a chat \"prompt\", not \"prompt_ids\"");
+        GenerationRequest.Prompt prompt = text
+                ? new GenerationRequest.Chat(string(o, "prompt"), o.has("system") ? string(o, "system") : null,
+                        o.has("history") ? history(o.get("history")) : List.of())
                 : new GenerationRequest.Ids(intArray(o, "prompt_ids"));
         GenerationRequest.Builder b = defaults.apply(prompt);
         for (Path p : paths(o, "images", base)) b.visual(new Visual.ImageFile(p));
@@ -100,6 +104,35 @@ final class BatchFile {
                     o.has("seed") ? o.get("seed").asLong() : d.seed()));
         }
         return b.build();
+    }
+
+    /** Earlier exchanges: {@code [{"user": "..", "assistant": ".."}, ..]}, oldest first. */
+    static List<GenerationRequest.Exchange> history(JsonNode a) {
+        if (!a.isArray()) throw new IllegalArgumentException("\"history\" must be an array of {\"user\": .., \"assistant\": ..} objects");
+        List<GenerationRequest.Exchange> out = new ArrayList<>();
+        for (int i = 0; i < a.size(); i++) {
+            JsonNode e = a.get(i);
+            String where = "\"history\"[" + i + "]";
+            if (!e.isObject() || e.size() != 2 || !e.path("user").isTextual() || !e.path("assistant").isTextual()) {
+                throw new IllegalArgumentException(where + " must be {\"user\": \"..\", \"assistant\": \"..\"}");
+            }
+            out.add(new GenerationRequest.Exchange(e.get("user").asText(), e.get("assistant").asText()));
+        }
+        return out;
+    }
+
+    /** A {@code --history FILE}: one JSON array of exchanges. */
+    static List<GenerationRequest.Exchange> historyFile(Path file) {
+        PathChecks.regularFile("history file", file);
+        try {
+            return history(new ObjectMapper().readTree(file.toFile()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("history file " + file + ": not JSON (" + e.getOriginalMessage() + ")");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("history file " + file + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("history file " + file + ": " + e.getMessage(), e);
+        }
     }
 
     private static String string(JsonNode o, String f) {

@@ -61,6 +61,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--system", paramLabel = "TEXT", description = "system message (default: \"You are a helpful assistant.\")")
     String system;
 
+    @Option(names = "--history", paramLabel = "FILE",
+            description = "earlier exchanges of the conversation, a JSON array [{\"user\": .., \"assistant\": ..}, ..] (with --prompt)")
+    Path history;
+
     @Option(names = "--image", paramLabel = "FILE", description = "PNG or JPEG image (repeatable)")
     List<Path> images = new ArrayList<>();
 
@@ -133,7 +137,10 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         if (prompt.batchFile != null) return batch(tok);
         if (out != null) throw new IllegalArgumentException("--out is for --batch-file (a single prompt streams to stdout)");
-        GenerationRequest.Builder b = defaults(prompt.text != null ? new GenerationRequest.Chat(prompt.text, null) : new GenerationRequest.Ids(prompt.ids));
+        if (history != null && prompt.text == null) throw new IllegalArgumentException("--history needs --prompt (a chat prompt), not --prompt-ids");
+        GenerationRequest.Builder b = defaults(prompt.text != null
+                ? new GenerationRequest.Chat(prompt.text, null, history == null ? List.of() : BatchFile.historyFile(history))
+                : new GenerationRequest.Ids(prompt.ids));
         for (Path p : images) b.visual(new Visual.ImageFile(p));
         for (Path p : videos) b.visual(new Visual.VideoDirectory(p, fps, sourceFps == null ? fps : sourceFps));
         for (Path p : scenes) b.visual(new Visual.SceneDirectory(p, sceneViews));
@@ -177,8 +184,8 @@ public final class GenerateCommand implements Callable<Integer> {
     private int batch(Path tok) {
         if (out == null) throw new IllegalArgumentException("--batch-file needs --out FILE for the results");
         if (maxBatch < 1) throw new IllegalArgumentException("--max-batch must be >= 1, got " + maxBatch);
-        if (!images.isEmpty() || !videos.isEmpty() || !scenes.isEmpty()) {
-            throw new IllegalArgumentException("with --batch-file give each request's images, videos and scenes in its line, not as options");
+        if (!images.isEmpty() || !videos.isEmpty() || !scenes.isEmpty() || history != null) {
+            throw new IllegalArgumentException("with --batch-file give each request's history, images, videos and scenes in its line, not as options");
         }
         List<BatchFile.Entry> entries = BatchFile.read(prompt.batchFile, this::defaults, sampling(), fps, sceneViews);
         PrintStream err = System.err;

@@ -220,16 +220,23 @@ public final class PolyV implements AutoCloseable {
                     throw new IllegalArgumentException("model " + dir + " has no tokenizer (no " + TOKENIZER_FILE
                             + " beside the checkpoint): give a tokenizer.json, or prompt ids");
                 }
-                List<ChatPrompt.Part> parts = new ArrayList<>();
+                // visuals and synergy tokens open the conversation's first user message
+                List<ChatPrompt.Part> first = new ArrayList<>();
                 for (VisionInput in : inputs) {
                     var g = in.grid();
-                    parts.add(in.kind() == VisionInput.Kind.IMAGE ? new ChatPrompt.Image(g.t(), g.h(), g.w()) : new ChatPrompt.Video(g.t(), g.h(), g.w()));
+                    first.add(in.kind() == VisionInput.Kind.IMAGE ? new ChatPrompt.Image(g.t(), g.h(), g.w()) : new ChatPrompt.Video(g.t(), g.h(), g.w()));
                 }
-                if (request.synergyTokens() > 0) parts.add(new ChatPrompt.Synergy(request.synergyTokens()));
-                parts.add(new ChatPrompt.Text(chat.text()));
+                if (request.synergyTokens() > 0) first.add(new ChatPrompt.Synergy(request.synergyTokens()));
                 ChatPrompt.Builder b = ChatPrompt.builder();
                 if (chat.system() != null) b.system(chat.system());
-                yield encoder.encode(b.user(parts).build());
+                for (GenerationRequest.Exchange e : chat.history()) {
+                    List<ChatPrompt.Part> user = new ArrayList<>(first);
+                    first.clear();
+                    user.add(new ChatPrompt.Text(e.user()));
+                    b.user(user).assistant(e.assistant());
+                }
+                first.add(new ChatPrompt.Text(chat.text()));
+                yield encoder.encode(b.user(first).build());
             }
         };
     }

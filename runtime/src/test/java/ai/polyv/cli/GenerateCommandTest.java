@@ -110,6 +110,8 @@ class GenerateCommandTest {
                 {"[1, 2]", "line 1: expected a JSON object, got array"},
                 {"{\"prompt_ids\": [1]", "line 1: not JSON"},
                 {"\n\n", "holds no request"},
+                {"{\"prompt_ids\": [1], \"history\": []}", "line 1: \"system\" and \"history\" need a chat \"prompt\""},
+                {"{\"prompt\": \"hi\", \"history\": [1]}", "line 1: \"history\"[0] must be"},
         };
         for (String[] c : cases) {
             Files.writeString(in, c[0]);
@@ -140,6 +142,26 @@ class GenerateCommandTest {
         assertTrue(r.err().contains("prefill: "), r.err());
         assertTrue(r.err().contains("(vision encoder "), r.err());
         assertTrue(r.err().contains("stop: max new tokens (8)"), r.err());
+    }
+
+    @Test
+    void historyFileAddsEarlierExchangesToTheChatPrompt() throws IOException {
+        Path history = tmp.resolve("history.json");
+        Files.writeString(history, "[{\"user\": \"What is it?\", \"assistant\": \"A square.\"}]");
+        CliRun r = CliRun.run("generate", "--model", DemoFixture.checkpoint().toString(), "--prompt", "Why?", "--history", history.toString(),
+                "--max-new-tokens", "2");
+        assertEquals(0, r.status(), r.err());
+        String template = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWhat is it?<|im_end|>\n"
+                + "<|im_start|>assistant\nA square.<|im_end|>\n<|im_start|>user\nWhy?<|im_end|>\n<|im_start|>assistant\n";
+        int tokens = DemoCheckpoint.bundledTokenizer().encode(template).length;
+        assertTrue(r.err().contains("prompt: " + tokens + " tokens"), r.err());
+        Files.writeString(history, "[{\"user\": \"What is it?\"}]");
+        CliRun bad = CliRun.run("generate", "--model", DemoFixture.checkpoint().toString(), "--prompt", "Why?", "--history", history.toString());
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("history file " + history + ": \"history\"[0] must be {\"user\": \"..\", \"assistant\": \"..\"}"), bad.err());
+        CliRun ids = CliRun.run("generate", "--model", TINY_A.toString(), "--prompt-ids", "1,2", "--history", history.toString());
+        assertEquals(2, ids.status());
+        assertTrue(ids.err().contains("--history needs --prompt"), ids.err());
     }
 
     @Test

@@ -33,13 +33,31 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
     public sealed interface Prompt permits Chat, Ids {}
 
     /**
-     * One user turn through the chat template.
+     * A user message through the chat template, after the earlier exchanges of the conversation.
      *
-     * @param system the system turn, or null for Qwen2.5-VL's default ("You are a helpful assistant.")
+     * @param text    the new user message
+     * @param system  the system turn, or null for Qwen2.5-VL's default ("You are a helpful assistant.")
+     * @param history earlier exchanges, oldest first; the request's visuals (and synergy tokens) belong to the
+     *                conversation's first user message (the first exchange's, or {@code text} without history),
+     *                where an image the user sent and then asked follow-up questions about sits
      */
-    public record Chat(String text, String system) implements Prompt {
+    public record Chat(String text, String system, List<Exchange> history) implements Prompt {
         public Chat {
             Objects.requireNonNull(text, "text");
+            history = List.copyOf(history);
+        }
+
+        /** A conversation of one user message. */
+        public Chat(String text, String system) {
+            this(text, system, List.of());
+        }
+    }
+
+    /** One earlier exchange of a conversation: what the user said and what the model answered. */
+    public record Exchange(String user, String assistant) {
+        public Exchange {
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(assistant, "assistant");
         }
     }
 
@@ -113,7 +131,16 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
         /** The system turn (chat prompts only). */
         public Builder system(String system) {
             if (!(prompt instanceof Chat c)) throw new IllegalStateException("a system turn needs a chat prompt, not raw ids");
-            prompt = new Chat(c.text(), system);
+            prompt = new Chat(c.text(), system, c.history());
+            return this;
+        }
+
+        /** Appends an earlier exchange to the conversation (chat prompts only; oldest first). */
+        public Builder exchange(String user, String assistant) {
+            if (!(prompt instanceof Chat c)) throw new IllegalStateException("a conversation history needs a chat prompt, not raw ids");
+            List<Exchange> h = new ArrayList<>(c.history());
+            h.add(new Exchange(user, assistant));
+            prompt = new Chat(c.text(), c.system(), h);
             return this;
         }
 
