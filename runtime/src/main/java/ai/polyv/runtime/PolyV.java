@@ -8,6 +8,7 @@ import ai.polyv.runtime.generate.BatchTokenConsumer;
 import ai.polyv.runtime.generate.GenerationRequest;
 import ai.polyv.runtime.generate.GenerationResult;
 import ai.polyv.runtime.generate.Generator;
+import ai.polyv.runtime.generate.TextStream;
 import ai.polyv.runtime.generate.TokenConsumer;
 import ai.polyv.runtime.generate.Visual;
 import ai.polyv.runtime.model.PolyVModel;
@@ -18,7 +19,6 @@ import ai.polyv.runtime.preprocess.VisionPreprocessor;
 import ai.polyv.runtime.sampling.StopTokens;
 import ai.polyv.runtime.scene.MultiViewScene;
 import ai.polyv.runtime.scene.ScanNetScene;
-import ai.polyv.tokenizer.StreamingDecoder;
 import ai.polyv.tokenizer.Tokenizer;
 import ai.polyv.tokenizer.prompt.ChatPrompt;
 import ai.polyv.tokenizer.prompt.ChatTokens;
@@ -169,46 +169,53 @@ public final class PolyV implements AutoCloseable {
     public List<GenerationResult> generate(List<GenerationRequest> requests, int maxBatch, BatchTokenConsumer onToken) {
         Objects.requireNonNull(onToken, "onToken");
         int count = requests.size();
-        long[] preprocess = new long[count];
-        List<List<VisionInput>> inputs = new ArrayList<>(count);
-        List<Generator.Job> jobs = new ArrayList<>(count);
+        List<Prepared> prepared = new ArrayList<>(count);
+        List<TextStream> streams = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            GenerationRequest request = requests.get(i);
-            long t0 = System.nanoTime();
-            List<VisionInput> in = new ArrayList<>();
-            for (Visual v : request.visuals()) in.add(preprocess(v, request.pixels()));
-            int[] promptIds = promptIds(request, in);
-            preprocess[i] = System.nanoTime() - t0;
-            inputs.add(in);
-            jobs.add(new Generator.Job(promptIds, in, request.maxNewTokens(), request.sampling(), stopTokens(request)));
+            int request = i;
+            prepared.add(prepare(requests.get(i)));
+            streams.add(new TextStream(tokenizer, requests.get(i).skipSpecialTokens(), (id, text) -> onToken.accept(request, id, text)));
         }
-        StreamingDecoder[] streams = new StreamingDecoder[count];
-        StringBuilder[] texts = new StringBuilder[count];
-        for (int i = 0; i < count; i++) {
-            streams[i] = tokenizer == null ? null : tokenizer.streamingDecoder(requests.get(i).skipSpecialTokens());
-            texts[i] = new StringBuilder();
-        }
-        List<Generator.Result> rs = new Generator(model).generate(jobs, maxBatch, (i, id) -> {
-            String piece = streams[i] != null && tokenizer.hasId(id) ? streams[i].push(id) : "";
-            texts[i].append(piece);
-            onToken.accept(i, id, piece);
-        });
+        List<Generator.Result> rs = new Generator(model).generate(prepared.stream().map(Prepared::job).toList(), maxBatch,
+                (i, id) -> streams.get(i).push(id));
         List<GenerationResult> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            if (streams[i] != null) {
-                String tail = streams[i].flush();
-                if (!tail.isEmpty()) {
-                    texts[i].append(tail);
-                    onToken.accept(i, TokenConsumer.END, tail);
-                }
-            }
-            Generator.Result r = rs.get(i);
-            var timings = new GenerationResult.Timings(preprocess[i], r.prefillNanos(), r.visionNanos(), r.decodeNanos(), r.promptTokens(),
-                    r.decodeSteps());
-            out.add(new GenerationResult(texts[i].toString(), r.tokens(), jobs.get(i).promptIds(),
-                    inputs.get(i).stream().map(VisionInput::grid).toList(), r.stopReason(), timings, r.routing()));
-        }
+        for (int i = 0; i < count; i++) out.add(prepared.get(i).result(rs.get(i), streams.get(i).finish()));
         return out;
+    }
+
+    /**
+     * A request made ready for the {@link Generator}: visuals read and preprocessed, prompt ids built, stop
+     * tokens resolved.
+     *
+     * @param preprocessNanos wall time of the preparation
+     */
+    public record Prepared(GenerationRequest request, Generator.Job job, List<VisionInput> inputs, long preprocessNanos) {
+        public Prepared {
+            inputs = List.copyOf(inputs);
+        }
+
+        /** The request's result from the generator's result and the streamed text. */
+        public GenerationResult result(Generator.Result r, String text) {
+            var timings = new GenerationResult.Timings(preprocessNanos, r.prefillNanos(), r.visionNanos(), r.decodeNanos(), r.promptTokens(),
+                    r.decodeSteps());
+            return new GenerationResult(text, r.tokens(), job.promptIds(), inputs.stream().map(VisionInput::grid).toList(), r.stopReason(),
+                    timings, r.routing());
+        }
+    }
+
+    /** Reads and preprocesses a request's visuals and builds its prompt ids (throws naming what is wrong). */
+    public Prepared prepare(GenerationRequest request) {
+        long t0 = System.nanoTime();
+        List<VisionInput> in = new ArrayList<>();
+        for (Visual v : request.visuals()) in.add(preprocess(v, request.pixels()));
+        int[] promptIds = promptIds(request, in);
+        Generator.Job job = new Generator.Job(promptIds, in, request.maxNewTokens(), request.sampling(), stopTokens(request));
+        return new Prepared(request, job, in, System.nanoTime() - t0);
+    }
+
+    /** A text stream for one request's ids with this model's tokenizer (pieces empty without one). */
+    public TextStream textStream(GenerationRequest request, TokenConsumer onToken) {
+        return new TextStream(tokenizer, request.skipSpecialTokens(), onToken);
     }
 
     /** The ids a request prefills, given its preprocessed visual inputs. */

@@ -108,48 +108,115 @@ public final class Generator {
     public List<Result> generate(List<Job> jobs, int maxBatch, BatchListener onToken) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
         Objects.requireNonNull(onToken, "onToken");
-        int context = model.config().text().maxPositionEmbeddings();
         for (int j = 0; j < jobs.size(); j++) {
-            int n = jobs.get(j).promptIds().length;
-            if (n >= context) {
-                throw new IllegalArgumentException((jobs.size() == 1 ? "" : "job " + j + ": ") + "prompt too long: " + n
-                        + " tokens, the model's context (max_position_embeddings) is " + context + " and at least one token must be generated");
+            try {
+                checkPrompt(jobs.get(j));
+            } catch (IllegalArgumentException e) {
+                throw jobs.size() == 1 ? e : new IllegalArgumentException("job " + j + ": " + e.getMessage(), e);
             }
         }
         Result[] results = new Result[jobs.size()];
-        List<Slot> active = new ArrayList<>();
-        int admitted = 0;
-        try {
-            while (admitted < jobs.size() || !active.isEmpty()) {
-                while (active.size() < maxBatch && admitted < jobs.size()) {
-                    active.add(Slot.prefill(model, admitted, jobs.get(admitted), context));
+        try (Batch batch = newBatch()) {
+            int admitted = 0;
+            while (admitted < jobs.size() || batch.size() > 0) {
+                while (batch.size() < maxBatch && admitted < jobs.size()) {
+                    batch.admit(admitted, jobs.get(admitted));
                     admitted++;
                 }
-                // every slot holds fresh logits: sample, emit, and retire the finished ones
-                for (var it = active.iterator(); it.hasNext(); ) {
-                    Slot s = it.next();
-                    StopReason reason = s.sampleNext(onToken);
-                    if (reason != null) {
-                        results[s.index] = s.finish(reason);
-                        it.remove();
-                    }
-                }
-                if (active.isEmpty()) continue;
-                List<Session> sessions = new ArrayList<>(active.size());
-                int[] next = new int[active.size()];
-                for (int i = 0; i < next.length; i++) {
-                    sessions.add(active.get(i).session);
-                    next[i] = active.get(i).next;
-                }
-                long t1 = System.nanoTime();
-                float[][] logits = Session.decode(sessions, next);
-                long dt = System.nanoTime() - t1;
-                for (int i = 0; i < next.length; i++) active.get(i).stepped(logits[i], dt);
+                for (Batch.Finished f : batch.step(onToken)) results[f.id()] = f.result();
             }
-        } finally {
-            for (Slot s : active) s.session.close();
         }
         return List.of(results);
+    }
+
+    /** An empty batch to admit sequences into and step ({@link Batch}). */
+    public Batch newBatch() {
+        return new Batch();
+    }
+
+    private void checkPrompt(Job job) {
+        int context = model.config().text().maxPositionEmbeddings(), n = job.promptIds().length;
+        if (n >= context) {
+            throw new IllegalArgumentException("prompt too long: " + n + " tokens, the model's context (max_position_embeddings) is "
+                    + context + " and at least one token must be generated");
+        }
+    }
+
+    /**
+     * The sequences being generated together, advanced one step at a time by the caller (the loop of
+     * {@link #generate(List, int, BatchListener)}, or a scheduler that admits requests as they arrive). Each
+     * {@link #step} samples one token for every sequence, retires the finished ones and decodes the rest
+     * together. Not thread-safe; close it to free the KV caches of sequences still in it.
+     */
+    public final class Batch implements AutoCloseable {
+        private final List<Slot> active = new ArrayList<>();
+
+        private Batch() {}
+
+        /** A sequence that ended in the last step, with the id it was admitted under. */
+        public record Finished(int id, Result result) {}
+
+        /** Sequences in the batch. */
+        public int size() {
+            return active.size();
+        }
+
+        /**
+         * Prefills {@code job} and adds it under {@code id} (ids are the caller's; they must be unique in the
+         * batch); its first token is sampled at the next {@link #step}. On bad input it throws and nothing is added.
+         */
+        public void admit(int id, Job job) {
+            for (Slot s : active) if (s.index == id) throw new IllegalArgumentException("id " + id + " is already in the batch");
+            checkPrompt(job);
+            active.add(Slot.prefill(model, id, job, model.config().text().maxPositionEmbeddings()));
+        }
+
+        /** Removes sequence {@code id} without a result (its cache is freed); false when it is not in the batch. */
+        public boolean cancel(int id) {
+            for (var it = active.iterator(); it.hasNext(); ) {
+                Slot s = it.next();
+                if (s.index == id) {
+                    it.remove();
+                    s.session.close();
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * One step: every sequence samples its next token from its current logits (passed to {@code onToken}),
+         * the finished ones leave the batch and are returned, and the others decode that token together.
+         */
+        public List<Finished> step(BatchListener onToken) {
+            List<Finished> done = new ArrayList<>();
+            for (var it = active.iterator(); it.hasNext(); ) {
+                Slot s = it.next();
+                StopReason reason = s.sampleNext(onToken);
+                if (reason != null) {
+                    done.add(new Finished(s.index, s.finish(reason)));
+                    it.remove();
+                }
+            }
+            if (active.isEmpty()) return done;
+            List<Session> sessions = new ArrayList<>(active.size());
+            int[] next = new int[active.size()];
+            for (int i = 0; i < next.length; i++) {
+                sessions.add(active.get(i).session);
+                next[i] = active.get(i).next;
+            }
+            long t1 = System.nanoTime();
+            float[][] logits = Session.decode(sessions, next);
+            long dt = System.nanoTime() - t1;
+            for (int i = 0; i < next.length; i++) active.get(i).stepped(logits[i], dt);
+            return done;
+        }
+
+        @Override
+        public void close() {
+            for (Slot s : active) s.session.close();
+            active.clear();
+        }
     }
 
     /** A job being generated: its session, sampler and tokens so far. */

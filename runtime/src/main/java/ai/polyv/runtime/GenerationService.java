@@ -1,0 +1,197 @@
+package ai.polyv.runtime;
+
+import ai.polyv.runtime.generate.GenerationRequest;
+import ai.polyv.runtime.generate.GenerationResult;
+import ai.polyv.runtime.generate.Generator;
+import ai.polyv.runtime.generate.TextStream;
+import ai.polyv.runtime.generate.TokenConsumer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A thread-safe front of a {@link PolyV} for many concurrent callers (a JVM service): {@link #submit} queues a
+ * request and returns at once; one worker thread runs every request with continuous batching, up to
+ * {@code maxBatch} sequences decoding together (one pass over the weights per step for all of them). A request
+ * that arrives while others are decoding is prefilled between two steps and joins the batch at the next.
+ *
+ * <pre>{@code
+ * try (var polyv = PolyV.load(dir, Backend.cpu()); var service = new GenerationService(polyv, 8)) {
+ *     CompletableFuture<GenerationResult> a = service.submit(GenerationRequest.of("Hello"), (id, text) -> System.out.print(text));
+ *     CompletableFuture<GenerationResult> b = service.submit(GenerationRequest.of("Bonjour"), TokenConsumer.NONE);
+ *     System.out.println(a.join().text() + " / " + b.join().text());
+ * }
+ * }</pre>
+ *
+ * <ul>
+ *   <li>Each request gets what it would get alone (greedy: the same ids; seeded sampling: the same draws, up to the
+ *       last-bit differences of batched float sums).</li>
+ *   <li>{@code onToken} is called on the worker thread, in order, for each request; if it throws, that request's
+ *       future fails with the exception and the request leaves the batch (the others go on).</li>
+ *   <li>A request that cannot run (unreadable image, prompt too long, ...) fails its own future only.</li>
+ *   <li>{@code future.cancel(...)} removes a request from the queue or from the batch at the next step.</li>
+ *   <li>{@link #close} stops new submissions, lets every submitted request finish, and joins the worker; it does
+ *       not close the {@link PolyV}. While a service is open, do not call {@code polyv.generate} yourself.</li>
+ *   <li>A prefill runs between two decode steps and delays the other sequences by its duration (no chunked
+ *       prefill yet).</li>
+ * </ul>
+ */
+public final class GenerationService implements AutoCloseable {
+
+    private record Pending(GenerationRequest request, TokenConsumer onToken, CompletableFuture<GenerationResult> future) {}
+
+    /** A request in the batch. */
+    private static final class Running {
+        final Pending pending;
+        final PolyV.Prepared prepared;
+        final TextStream stream;
+        RuntimeException consumerFailure;
+
+        Running(Pending pending, PolyV.Prepared prepared, TextStream stream) {
+            this.pending = pending;
+            this.prepared = prepared;
+            this.stream = stream;
+        }
+    }
+
+    private final PolyV polyv;
+    private final int maxBatch;
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final Object submitLock = new Object();
+    private final Thread worker;
+    private volatile boolean closed;
+
+    /** Starts the worker thread ({@code polyv-generation}, a daemon). */
+    public GenerationService(PolyV polyv, int maxBatch) {
+        this.polyv = Objects.requireNonNull(polyv, "polyv");
+        if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
+        this.maxBatch = maxBatch;
+        this.worker = new Thread(this::run, "polyv-generation");
+        worker.setDaemon(true);
+        worker.start();
+    }
+
+    /**
+     * Queues a request; the future completes with its result, or exceptionally with what stopped it.
+     *
+     * @throws IllegalStateException after {@link #close}
+     */
+    public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenConsumer onToken) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(onToken, "onToken");
+        CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+        synchronized (submitLock) {
+            if (closed) throw new IllegalStateException("the generation service is closed");
+            queue.add(new Pending(request, onToken, future));
+        }
+        return future;
+    }
+
+    /** Requests submitted and not yet admitted into the batch. */
+    public int queued() {
+        return queue.size();
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** No new submissions; every submitted request still runs to its end; returns once the worker has stopped. */
+    @Override
+    public void close() {
+        synchronized (submitLock) {
+            closed = true;
+        }
+        try {
+            worker.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the generation worker", e);
+        }
+    }
+
+    private void run() {
+        Map<Integer, Running> running = new LinkedHashMap<>();
+        int nextId = 0;
+        try (Generator.Batch batch = new Generator(polyv.model()).newBatch()) {
+            while (true) {
+                // admit: wait for work only when the batch is empty
+                while (batch.size() < maxBatch) {
+                    Pending p = batch.size() == 0 ? queue.poll(50, TimeUnit.MILLISECONDS) : queue.poll();
+                    if (p == null) break;
+                    if (p.future().isDone()) continue;                       // cancelled while queued
+                    try {
+                        PolyV.Prepared prepared = polyv.prepare(p.request());
+                        batch.admit(nextId, prepared.job());
+                        running.put(nextId++, new Running(p, prepared, polyv.textStream(p.request(), p.onToken())));
+                    } catch (RuntimeException e) {
+                        p.future().completeExceptionally(e);
+                    }
+                }
+                if (batch.size() == 0) {
+                    if (closed && queue.isEmpty()) return;
+                    continue;
+                }
+                // cancelled futures leave before the step
+                for (var it = running.entrySet().iterator(); it.hasNext(); ) {
+                    var e = it.next();
+                    if (e.getValue().pending.future().isDone()) {
+                        batch.cancel(e.getKey());
+                        it.remove();
+                    }
+                }
+                if (batch.size() == 0) continue;
+                try {
+                    for (Generator.Batch.Finished f : batch.step((id, token) -> push(running.get(id), token))) {
+                        Running r = running.remove(f.id());
+                        if (r.consumerFailure != null) continue;             // already failed
+                        try {
+                            r.pending.future().complete(r.prepared.result(f.result(), r.stream.finish()));
+                        } catch (RuntimeException e) {
+                            r.pending.future().completeExceptionally(e);
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    // a failed decode step: every request in it fails, the batch starts over
+                    for (var r : running.entrySet()) {
+                        batch.cancel(r.getKey());
+                        r.getValue().pending.future().completeExceptionally(e);
+                    }
+                    running.clear();
+                }
+                // requests whose consumer threw leave the batch
+                for (var it = running.entrySet().iterator(); it.hasNext(); ) {
+                    var e = it.next();
+                    if (e.getValue().consumerFailure != null) {
+                        batch.cancel(e.getKey());
+                        it.remove();
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            // the worker only returns with work left when it was interrupted or hit an Error: nothing may wait forever
+            synchronized (submitLock) {
+                closed = true;
+            }
+            CancellationException stop = new CancellationException("the generation worker stopped");
+            running.values().forEach(r -> r.pending.future().completeExceptionally(stop));
+            for (Pending p; (p = queue.poll()) != null; ) p.future().completeExceptionally(stop);
+        }
+    }
+
+    private static void push(Running r, int token) {
+        if (r.consumerFailure != null) return;
+        try {
+            r.stream.push(token);
+        } catch (RuntimeException e) {
+            r.consumerFailure = e;
+            r.pending.future().completeExceptionally(e);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package ai.polyv.runtime.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.polyv.runtime.GenerationService;
+import ai.polyv.runtime.PolyV;
+import ai.polyv.runtime.backend.CpuBackend;
+import ai.polyv.runtime.generate.GenerationRequest;
+import ai.polyv.runtime.generate.GenerationResult;
+import ai.polyv.runtime.generate.TokenConsumer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@link GenerationService} on tiny-a: concurrent callers get their golden ids, cancellation and failures stay per request. */
+class GenerationServiceTest {
+    static final Path TINY_A = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
+    private static PolyV polyv;
+
+    @BeforeAll
+    static void load() {
+        polyv = PolyV.load(TINY_A, new CpuBackend(2));
+    }
+
+    @AfterAll
+    static void close() {
+        polyv.close();
+    }
+
+    static GenerationRequest golden(String c) {
+        GenerationRequest.Builder b = GenerationRequest.builderOfIds(GoldenCases.ints(GoldenCases.G.i64(c + ".input_ids")))
+                .maxNewTokens(GoldenCases.G.i64(c + ".greedy_ids").length).greedy().noDefaultStopTokens();
+        GoldenCases.visualsOf(c).forEach(b::visual);
+        return b.build();
+    }
+
+    @Test
+    void concurrentCallersGetTheirGoldenIds() throws Exception {
+        try (GenerationService service = new GenerationService(polyv, 3)) {
+            List<List<Integer>> streamed = new ArrayList<>();
+            for (String c : GoldenCases.CASES) streamed.add(Collections.synchronizedList(new ArrayList<>()));
+            List<Thread> callers = new ArrayList<>();
+            CountDownLatch go = new CountDownLatch(1);
+            CompletableFuture<?>[] slots = new CompletableFuture<?>[GoldenCases.CASES.length];
+            for (int i = 0; i < GoldenCases.CASES.length; i++) {
+                int k = i;
+                Thread t = new Thread(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    slots[k] = service.submit(golden(GoldenCases.CASES[k]), (id, text) -> streamed.get(k).add(id));
+                });
+                t.start();
+                callers.add(t);
+            }
+            go.countDown();
+            for (Thread t : callers) t.join();
+            for (int i = 0; i < GoldenCases.CASES.length; i++) {
+                String c = GoldenCases.CASES[i];
+                GenerationResult r = (GenerationResult) slots[i].get(60, TimeUnit.SECONDS);
+                int[] expected = GoldenCases.ints(GoldenCases.G.i64(c + ".greedy_ids"));
+                assertArrayEquals(expected, r.ids(), c);
+                assertEquals(Arrays.stream(expected).boxed().toList(), streamed.get(i), c + " streamed ids");
+            }
+            assertEquals(0, service.queued());
+        }
+    }
+
+    @Test
+    void cancellationAndFailuresStayWithTheirRequest() throws Exception {
+        try (GenerationService service = new GenerationService(polyv, 4)) {
+            CountDownLatch firstToken = new CountDownLatch(1);
+            GenerationRequest endless = GenerationRequest.builderOfIds(5, 6, 7).maxNewTokens(4000).noDefaultStopTokens().build();
+            CompletableFuture<GenerationResult> cancelled = service.submit(endless, (id, text) -> firstToken.countDown());
+            CompletableFuture<GenerationResult> throwing = service.submit(endless, (id, text) -> {
+                throw new IllegalStateException("consumer gave up");
+            });
+            CompletableFuture<GenerationResult> tooLong = service.submit(GenerationRequest.builderOfIds(new int[4096]).build(), TokenConsumer.NONE);
+            assertTrue(firstToken.await(30, TimeUnit.SECONDS));
+            assertTrue(cancelled.cancel(true));
+            CompletableFuture<GenerationResult> text = service.submit(golden("text"), TokenConsumer.NONE);
+            assertArrayEquals(GoldenCases.ints(GoldenCases.G.i64("text.greedy_ids")), text.get(60, TimeUnit.SECONDS).ids());
+            var thrown = assertThrows(CompletionException.class, throwing::join);
+            assertEquals("consumer gave up", thrown.getCause().getMessage());
+            var tooLongFailure = assertThrows(CompletionException.class, tooLong::join);
+            assertTrue(tooLongFailure.getCause().getMessage().contains("prompt too long: 4096 tokens"), tooLongFailure.getCause().getMessage());
+            assertThrows(CancellationException.class, cancelled::join);
+        }
+    }
+
+    @Test
+    void closeFinishesSubmittedRequestsThenRefusesNewOnes() throws Exception {
+        GenerationService service = new GenerationService(polyv, 2);
+        CompletableFuture<GenerationResult> a = service.submit(golden("text"), TokenConsumer.NONE);
+        CompletableFuture<GenerationResult> b = service.submit(golden("image"), TokenConsumer.NONE);
+        service.close();
+        assertTrue(a.isDone() && b.isDone());
+        assertArrayEquals(GoldenCases.ints(GoldenCases.G.i64("image.greedy_ids")), b.get().ids());
+        var e = assertThrows(IllegalStateException.class, () -> service.submit(golden("text"), TokenConsumer.NONE));
+        assertEquals("the generation service is closed", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new GenerationService(polyv, 0));
+    }
+}
