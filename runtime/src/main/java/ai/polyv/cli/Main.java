@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DemoCommand.class,
                 GenerateCommand.class,
+                ServeCommand.class,
                 VerifyCommand.class,
                 InspectCommand.class,
                 TokenizeCommand.class,

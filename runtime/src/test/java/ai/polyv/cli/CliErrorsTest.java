@@ -8,6 +8,7 @@ import ai.polyv.loader.safetensors.Checkpoint;
 import ai.polyv.loader.safetensors.SafetensorsWriter;
 import ai.polyv.loader.safetensors.TensorData;
 import ai.polyv.loader.safetensors.TensorSource;
+import ai.polyv.runtime.demo.DemoFixture;
 import ai.polyv.runtime.demo.DemoImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -136,6 +137,17 @@ class CliErrorsTest {
         assertOneLineError(generate("--model", TINY_A.toString(), "--prompt", "hi"), "no tokenizer", "tokenizer.json");
         assertOneLineError(generate("--model", TINY_A.toString(), "--prompt", "hi", "--tokenizer", tmp.resolve("tok.json").toString()),
                 "tok.json", "does not exist");
+    }
+
+    @Test
+    void serveNeedsATokenizerAndSaneOptions() {
+        CliRun noTok = CliRun.run("serve", "--model", TINY_A.toString(), "--port", "0");
+        assertEquals(2, noTok.status(), noTok.err());
+        assertTrue(noTok.err().startsWith("polyv serve: tokenizer file (a chat server needs one) "), noTok.err());
+        assertTrue(noTok.err().contains("does not exist"), noTok.err());
+        CliRun badPort = CliRun.run("serve", "--model", DemoFixture.checkpoint().toString(), "--port", "70000");
+        assertEquals(2, badPort.status());
+        assertTrue(badPort.err().contains("--port must be in [0, 65535], got 70000"), badPort.err());
     }
 
     @Test
