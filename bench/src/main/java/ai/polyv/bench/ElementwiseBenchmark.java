@@ -12,7 +12,8 @@ public class ElementwiseBenchmark extends CaseBenchmark {
             "rmsNorm.1x3584",
             "siluMul.64x18944",
             "gelu.256x5120",
-            "add.64x3584"})
+            "add.64x3584",
+            "copy.8x512"})
     public String name;
 
     @Override

@@ -81,6 +81,12 @@ public interface Backend extends AutoCloseable {
     /** Sets every element of an F32 tensor to {@code value}. */
     void fill(Tensor t, float value);
 
+    /**
+     * {@code dst = src}, F32 tensors of the same shape (e.g. row views: a batch row into a session's KV
+     * cache); they must not overlap. On the GPU a device-to-device copy on the stream (no host data).
+     */
+    void copy(Tensor src, Tensor dst);
+
     // ---------------------------------------------------------------- row movement
 
     /** {@code out[i] = table[ids[i]]} for an embedding table {@code [V,d]} of any dtype. */

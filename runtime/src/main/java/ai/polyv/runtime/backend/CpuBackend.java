@@ -142,6 +142,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void copy(Tensor src, Tensor dst) {
+        ReferenceOps.requireF32("copy", src, dst);
+        ReferenceOps.requireShape("copy", "dst", dst, src.rows(), src.cols());
+        MemorySegment.copy(src.data(), 0, dst.data(), 0, src.data().byteSize());
+    }
+
+    @Override
     public void gatherRows(Tensor src, int[] index, Tensor out) {
         ReferenceOps.requireF32("gatherRows", src, out);
         long rowBytes = (long) src.cols() * 4;

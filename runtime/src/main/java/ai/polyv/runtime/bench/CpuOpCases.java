@@ -68,6 +68,7 @@ public final class CpuOpCases {
         siluMul(64, 18944);
         gelu(256, 5120);
         add(64, 3584);
+        copy(8, 512);
 
         embedding();
         gatherRows();
@@ -218,6 +219,17 @@ public final class CpuOpCases {
                 (double) rows * d), 24, rotated(setBytes, 256), (be, in) -> () -> {
                     Tensor a = in.f32(rows, d), b = in.f32(rows, d), out = in.zeros(rows, d);      // [rows, d]
                     return () -> { be.add(a, b, out); return last(out); };
+                });
+    }
+
+    /** Batched decode's KV write: 8 rows of K (4 kv heads x 128) into a session cache, as {@code Session} does per layer. */
+    private static void copy(int rows, int d) {
+        long setBytes = 8L * rows * d;
+        register(new OpCase.Info("copy." + rows + "x" + d, "elementwise", "copy", "[" + rows + "," + d + "] into a cache view", Bound.MEMORY, setBytes,
+                0), 25, rotated(setBytes, 256), (be, in) -> () -> {
+                    Tensor src = in.f32(rows, d), cache = in.zeros(4L * rows, d);               // [rows, d], [4 rows, d]
+                    Tensor dst = cache.rows(rows, rows);
+                    return () -> { be.copy(src, dst); return last(dst); };
                 });
     }
 

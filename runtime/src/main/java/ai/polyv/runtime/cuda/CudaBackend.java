@@ -208,7 +208,7 @@ public final class CudaBackend implements Backend {
     /**
      * Captures the ops {@code work} runs on this backend as a {@link CudaGraph} (nothing runs now;
      * {@link #launch(CudaGraph)} replays them). Only ops that touch nothing but existing device tensors
-     * can be captured: matmul in F32, rmsNorm, siluMul, gelu, add, fill, rope, attentionCausal. An op
+     * can be captured: matmul in F32, rmsNorm, siluMul, gelu, add, fill, copy, rope, attentionCausal. An op
      * that would allocate device memory or copy host data (index arrays, routing, downloads, bf16
      * casts) fails with IllegalStateException naming the reason, and the capture is discarded.
      */
@@ -478,6 +478,18 @@ public final class CudaBackend implements Backend {
         requireDevice("fill", t);
         if (t.dtype() != DType.F32) throw new UnsupportedOperationException("fill: tensor must be F32, got " + t);
         if (t.numel() > 0) memsetD32(DevicePointers.address(t), Float.floatToRawIntBits(value), t.numel());
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        bind();
+        requireDevice("copy", src, dst);
+        if (src.dtype() != DType.F32 || dst.dtype() != DType.F32) throw new UnsupportedOperationException("copy: tensors must be F32, got " + src + ", " + dst);
+        if (src.rows() != dst.rows() || src.cols() != dst.cols()) throw new IllegalArgumentException("copy: dst " + dst + " must have the shape of src " + src);
+        if (overlap(src, dst)) throw new IllegalArgumentException("copy: dst " + dst + " overlaps src " + src);
+        if (src.numel() == 0) return;
+        CudaException.check(JCudaDriver.cuMemcpyDtoDAsync(DevicePointers.of(DevicePointers.address(dst)), DevicePointers.of(DevicePointers.address(src)),
+                4L * src.numel(), stream.cu()), "cuMemcpyDtoDAsync(copy)");
     }
 
     // ---------------------------------------------------------------- row movement

@@ -228,10 +228,9 @@ public final class Session implements AutoCloseable {
             be.rope(k, kvh, cosT, sinT);
             for (Rows seg : segments) {
                 Session s = seg.session();
-                if (!single) {
-                    int[] at = cacheRows(s.length, seg.count());
-                    be.scatterRows(k.rows(seg.row(), seg.count()), at, s.kCache[l]);
-                    be.scatterRows(v.rows(seg.row(), seg.count()), at, s.vCache[l]);
+                if (!single) {   // the segment's rows into its cache rows [length, length+count)
+                    be.copy(k.rows(seg.row(), seg.count()), s.kCache[l].rows(s.length, seg.count()));
+                    be.copy(v.rows(seg.row(), seg.count()), s.vCache[l].rows(s.length, seg.count()));
                 }
                 be.attentionCausal(single ? q : q.rows(seg.row(), seg.count()), s.kCache[l], s.vCache[l],
                         single ? attn : attn.rows(seg.row(), seg.count()), heads, kvh, s.length);
@@ -283,12 +282,6 @@ public final class Session implements AutoCloseable {
         float[][] out = new float[rows][];
         for (int i = 0; i < rows; i++) out[i] = Arrays.copyOfRange(all, i * tc.vocab(), (i + 1) * tc.vocab());
         return out;
-    }
-
-    private static int[] cacheRows(int from, int count) {
-        int[] at = new int[count];
-        for (int i = 0; i < count; i++) at[i] = from + i;
-        return at;
     }
 
     private static boolean consecutive(int[] rows) {

@@ -71,6 +71,19 @@ class CpuBackendTest {
     }
 
     @Test
+    void copyWritesOneViewIntoAnotherAndChecksTheShape() {
+        try (Workspace ws = be.workspace()) {
+            float[] src = randn(3 * 5), dst = randn(4 * 5);
+            Tensor a = ws.f32(src, 3, 5), b = ws.f32(dst, 4, 5);
+            be.copy(a.rows(1, 2), b.rows(2, 2));
+            float[] got = b.toFloatArray();
+            for (int i = 0; i < 10; i++) assertEquals(dst[i], got[i]);              // rows 0-1 untouched
+            for (int i = 0; i < 10; i++) assertEquals(src[5 + i], got[10 + i]);     // rows 2-3 = a's rows 1-2
+            assertThrows(IllegalArgumentException.class, () -> be.copy(a.rows(0, 2), b.rows(0, 1)));
+        }
+    }
+
+    @Test
     void attentionSegmentsMatchesReferenceWithUnevenSegments() {
         int heads = 3, hd = 10, n = 23;
         int[] cu = {0, 1, 8, 17, 23};

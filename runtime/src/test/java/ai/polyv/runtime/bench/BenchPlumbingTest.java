@@ -249,6 +249,7 @@ class BenchPlumbingTest {
                 "siluMul.64x18944 14548992 4849664",
                 "gelu.256x5120 10485760 0",
                 "add.64x3584 2752512 229376",
+                "copy.8x512 32768 0",
                 "embedding.bf16.64of32768x3584 1376256 0",
                 "gatherRows.512of256x3584 14680064 0",
                 "scatterAddScaled.512to256x3584 22020096 3670016",

@@ -316,6 +316,14 @@ class CudaOpHarnessTest {
                 assertExact("scatterRows " + java.util.Arrays.toString(at) + " (repeats: last write wins)", out);
             }
             assertThrows(IndexOutOfBoundsException.class, () -> gpu.gatherRows(src.g(), new int[] {29}, sp.out(1, 33).g()));
+
+            // copy: one row of a batch into row 6 of a cache, the rest of the cache untouched
+            Both batch = sp.of(random(r, 3 * 33, 1f), 3, 33);
+            Both cache = sp.of(init, 10, 33);
+            cpu.copy(batch.c().rows(1, 1), cache.c().rows(6, 1));
+            gpu.copy(batch.g().rows(1, 1), cache.g().rows(6, 1));
+            assertExact("copy of a row view", cache);
+            assertThrows(IllegalArgumentException.class, () -> gpu.copy(batch.g().rows(0, 2), cache.g().rows(0, 1)));
         }
     }
 
