@@ -5,7 +5,9 @@ import ai.polyv.runtime.generate.GenerationResult;
 import ai.polyv.runtime.generate.Generator;
 import ai.polyv.runtime.generate.TextStream;
 import ai.polyv.runtime.generate.TokenConsumer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
@@ -16,8 +18,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A thread-safe front of a {@link PolyV} for many concurrent callers (a JVM service): {@link #submit} queues a
  * request and returns at once; one worker thread runs every request with continuous batching, up to
- * {@code maxBatch} sequences decoding together (one pass over the weights per step for all of them). A request
- * that arrives while others are decoding is prefilled between two steps and joins the batch at the next.
+ * {@code maxBatch} sequences decoding together (one pass over the weights per step for all of them). Requests
+ * that arrive while others are decoding are prefilled between two steps (together, when several are waiting) and
+ * join the batch at the next.
  *
  * <pre>{@code
  * try (var polyv = PolyV.load(dir, Backend.cpu()); var service = new GenerationService(polyv, 8)) {
@@ -119,17 +122,32 @@ public final class GenerationService implements AutoCloseable {
         int nextId = 0;
         try (Generator.Batch batch = new Generator(polyv.model()).newBatch()) {
             while (true) {
-                // admit: wait for work only when the batch is empty
-                while (batch.size() < maxBatch) {
-                    Pending p = batch.size() == 0 ? queue.poll(50, TimeUnit.MILLISECONDS) : queue.poll();
+                // admit: wait for work only when the batch is empty; what arrived together is prefilled together
+                List<Integer> ids = new ArrayList<>();
+                List<Running> fresh = new ArrayList<>();
+                while (batch.size() + fresh.size() < maxBatch) {
+                    Pending p = batch.size() + fresh.size() == 0 ? queue.poll(50, TimeUnit.MILLISECONDS) : queue.poll();
                     if (p == null) break;
                     if (p.future().isDone()) continue;                       // cancelled while queued
                     try {
                         PolyV.Prepared prepared = polyv.prepare(p.request());
-                        batch.admit(nextId, prepared.job());
-                        running.put(nextId++, new Running(p, prepared, polyv.textStream(p.request(), p.onToken())));
+                        ids.add(nextId++);
+                        fresh.add(new Running(p, prepared, polyv.textStream(p.request(), p.onToken())));
                     } catch (RuntimeException e) {
                         p.future().completeExceptionally(e);
+                    }
+                }
+                try {
+                    batch.admit(ids, fresh.stream().map(r -> r.prepared.job()).toList());
+                    for (int i = 0; i < ids.size(); i++) running.put(ids.get(i), fresh.get(i));
+                } catch (RuntimeException together) {
+                    for (int i = 0; i < ids.size(); i++) {                    // one of them is bad: admit one by one
+                        try {
+                            batch.admit(ids.get(i), fresh.get(i).prepared.job());
+                            running.put(ids.get(i), fresh.get(i));
+                        } catch (RuntimeException e) {
+                            fresh.get(i).pending.future().completeExceptionally(e);
+                        }
                     }
                 }
                 if (batch.size() == 0) {

@@ -9,8 +9,10 @@ import ai.polyv.runtime.sampling.SamplingOptions;
 import ai.polyv.runtime.sampling.StopTokens;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.IntConsumer;
 
 /**
@@ -99,7 +101,8 @@ public final class Generator {
 
     /**
      * Runs several generations with continuous batching: up to {@code maxBatch} sequences decode together
-     * ({@link Session#decode(List, int[])}: one pass over the weights per step for the whole batch); when
+     * ({@link Session#decode(List, int[])}: one pass over the weights per step for the whole batch); jobs
+     * admitted at the same time are prefilled together ({@link Session#prefill(List, List, List)}); when
      * one ends, the next waiting job is prefilled and joins the batch at the following step. Jobs are
      * admitted in list order; each has its own sampler (a seeded job draws the same tokens as it would
      * alone) and its own KV cache of prompt + budget tokens. A job's {@code decodeNanos} is the wall time of
@@ -119,10 +122,10 @@ public final class Generator {
         try (Batch batch = newBatch()) {
             int admitted = 0;
             while (admitted < jobs.size() || batch.size() > 0) {
-                while (batch.size() < maxBatch && admitted < jobs.size()) {
-                    batch.admit(admitted, jobs.get(admitted));
-                    admitted++;
-                }
+                // the jobs that fit are prefilled together
+                List<Integer> ids = new ArrayList<>();
+                while (batch.size() + ids.size() < maxBatch && admitted < jobs.size()) ids.add(admitted++);
+                batch.admit(ids, ids.stream().map(jobs::get).toList());
                 for (Batch.Finished f : batch.step(onToken)) results[f.id()] = f.result();
             }
         }
@@ -166,9 +169,29 @@ public final class Generator {
          * batch); its first token is sampled at the next {@link #step}. On bad input it throws and nothing is added.
          */
         public void admit(int id, Job job) {
-            for (Slot s : active) if (s.index == id) throw new IllegalArgumentException("id " + id + " is already in the batch");
-            checkPrompt(job);
-            active.add(Slot.prefill(model, id, job, model.config().text().maxPositionEmbeddings()));
+            admit(List.of(id), List.of(job));
+        }
+
+        /**
+         * Prefills {@code jobs} together (one pass of the stacked prompts) and adds them under {@code ids}. On bad
+         * input it throws and nothing is added (a caller that wants the good jobs in can admit them one by one).
+         */
+        public void admit(List<Integer> ids, List<Job> jobs) {
+            if (ids.size() != jobs.size()) throw new IllegalArgumentException(ids.size() + " ids for " + jobs.size() + " jobs");
+            if (jobs.isEmpty()) return;
+            Set<Integer> fresh = new HashSet<>();
+            for (int id : ids) {
+                if (!fresh.add(id)) throw new IllegalArgumentException("id " + id + " is given twice");
+                for (Slot s : active) if (s.index == id) throw new IllegalArgumentException("id " + id + " is already in the batch");
+            }
+            for (int i = 0; i < jobs.size(); i++) {
+                try {
+                    checkPrompt(jobs.get(i));
+                } catch (IllegalArgumentException e) {
+                    throw jobs.size() == 1 ? e : new IllegalArgumentException("job " + ids.get(i) + ": " + e.getMessage(), e);
+                }
+            }
+            active.addAll(Slot.prefill(model, ids, jobs, model.config().text().maxPositionEmbeddings()));
         }
 
         /** Removes sequence {@code id} without a result (its cache is freed); false when it is not in the batch. */
@@ -243,15 +266,26 @@ public final class Generator {
             this.logits = logits;
         }
 
-        static Slot prefill(PolyVModel model, int index, Job job, int context) {
-            int capacity = (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
-            Session session = model.newSession(capacity);
+        /** Sessions for {@code jobs}, prefilled together ({@link Session#prefill(List, List, List)}); each slot's prefill time is the batch's. */
+        static List<Slot> prefill(PolyVModel model, List<Integer> indices, List<Job> jobs, int context) {
+            List<Session> sessions = new ArrayList<>(jobs.size());
+            List<Integer> capacities = new ArrayList<>(jobs.size());
             try {
+                for (Job job : jobs) {
+                    int capacity = (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
+                    capacities.add(capacity);
+                    sessions.add(model.newSession(capacity));
+                }
                 long t0 = System.nanoTime();
-                float[] logits = session.prefill(job.promptIds(), job.vision());
-                return new Slot(index, job, session, capacity, System.nanoTime() - t0, logits);
+                float[][] logits = Session.prefill(sessions, jobs.stream().map(Job::promptIds).toList(), jobs.stream().map(Job::vision).toList());
+                long nanos = System.nanoTime() - t0;
+                List<Slot> out = new ArrayList<>(jobs.size());
+                for (int i = 0; i < jobs.size(); i++) {
+                    out.add(new Slot(indices.get(i), jobs.get(i), sessions.get(i), capacities.get(i), nanos, logits[i]));
+                }
+                return out;
             } catch (RuntimeException e) {
-                session.close();
+                sessions.forEach(Session::close);
                 throw e;
             }
         }

@@ -56,47 +56,113 @@ public final class Session implements AutoCloseable {
      * and traced as {@code logits}); returns the logits of the last position {@code [vocab]}.
      */
     public float[] prefill(int[] inputIds, List<VisionInput> visionInputs, ForwardTrace trace) {
+        return prefill(List.of(this), List.of(inputIds), List.of(visionInputs == null ? List.of() : visionInputs), trace)[0];
+    }
+
+    /**
+     * Prefills several fresh sessions of the same model in one pass: their prompts are stacked into one
+     * {@code [sum n, hidden]} batch, so the projections, MoE and lm_head run once for all of them (short
+     * prompts fill the matmuls that one alone would leave idle); vision inputs are encoded one by one and
+     * attention runs per session. Returns each prompt's last-position logits {@code [sessions][vocab]}.
+     * Checks every session and prompt before anything runs.
+     */
+    public static float[][] prefill(List<Session> sessions, List<int[]> inputIds, List<List<VisionInput>> visionInputs) {
+        return prefill(sessions, inputIds, visionInputs, null);
+    }
+
+    private static float[][] prefill(List<Session> sessions, List<int[]> inputIds, List<List<VisionInput>> visionInputs, ForwardTrace trace) {
+        int b = sessions.size();
+        if (b == 0) throw new IllegalArgumentException("empty prefill batch");
+        if (inputIds.size() != b || visionInputs.size() != b) {
+            throw new IllegalArgumentException("prefill of " + b + " sessions got " + inputIds.size() + " prompts and " + visionInputs.size()
+                    + " vision lists");
+        }
+        Session first = sessions.get(0);
+        Set<Session> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        MropePositions[] mps = new MropePositions[b];
+        int total = 0;
+        for (int i = 0; i < b; i++) {
+            Session s = sessions.get(i);
+            String who = b == 1 ? "" : "session " + i + " of the prefill batch: ";
+            try {
+                if (!seen.add(s)) throw new IllegalArgumentException("the session appears twice");
+                if (s.model != first.model) throw new IllegalArgumentException("the session belongs to another model");
+                mps[i] = s.checkPrompt(inputIds.get(i), visionInputs.get(i));
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                if (b == 1) throw e;
+                throw e instanceof IllegalStateException ? new IllegalStateException(who + e.getMessage(), e)
+                        : new IllegalArgumentException(who + e.getMessage(), e);
+            }
+            total += inputIds.get(i).length;
+        }
+        ModelDims dims = first.dims;
+        Backend be = first.be;
+        int[] ids = new int[total];
+        long[][] pos = new long[3][total];
+        List<Rows> rows = new ArrayList<>(b);
+        RoutingStats.Modality[] mod = new RoutingStats.Modality[total];
+        for (int i = 0, off = 0; i < b; i++) {
+            int[] p = inputIds.get(i);
+            System.arraycopy(p, 0, ids, off, p.length);
+            for (int a = 0; a < 3; a++) System.arraycopy(mps[i].pos()[a], 0, pos[a], off, p.length);
+            System.arraycopy(sessions.get(i).modalities(p), 0, mod, off, p.length);
+            rows.add(new Rows(sessions.get(i), off, p.length));
+            off += p.length;
+        }
+        if (trace != null) {
+            int n = total;
+            int[] flat = new int[3 * n];
+            for (int a = 0; a < 3; a++) for (int i = 0; i < n; i++) flat[a * n + i] = Math.toIntExact(pos[a][i]);
+            trace.ints("position_ids", flat, 3, n);
+            trace.ints("rope_delta", new int[] {Math.toIntExact(mps[0].ropeDelta())}, 1);
+        }
+        int hidden = dims.text().hidden();
+        try (Workspace ws = be.workspace()) {
+            Tensor x = ws.f32(total, hidden);
+            be.embedding(first.model.weights().embedTokens, ids, x);
+            for (int i = 0; i < b; i++) {
+                Session sess = sessions.get(i);
+                List<VisionInput> inputs = visionInputs.get(i);
+                for (int v = 0; v < inputs.size(); v++) {
+                    VisionInput in = inputs.get(v);
+                    int m = first.model.vision().mergedTokens(in);
+                    Tensor vr = ws.f32(m, hidden);
+                    long tv = System.nanoTime();
+                    first.model.vision().encode(in, ws, vr, trace);
+                    sess.visionNanos += System.nanoTime() - tv;
+                    int[] at = new int[m];
+                    for (int j = 0; j < m; j++) at[j] = rows.get(i).row() + mps[i].segments()[v] + j;
+                    be.scatterRows(vr, at, x);
+                    if (trace != null) {
+                        trace.floats((in.kind() == VisionInput.Kind.IMAGE ? "image" : "video") + ".embeds#" + v, be.download(vr), m, hidden);
+                    }
+                }
+            }
+            if (trace != null) trace.floats("inputs_embeds", be.download(x), total, hidden);
+            float[][] logits = forward(first.model, ws, x, pos, rows, mod, trace);
+            for (int i = 0; i < b; i++) {
+                Session s = sessions.get(i);
+                s.prefilled = true;
+                s.length = inputIds.get(i).length;
+                s.nextPos = mps[i].next();
+            }
+            return logits;
+        }
+    }
+
+    /** Checks a prompt for this fresh session; returns its M-RoPE positions. */
+    private MropePositions checkPrompt(int[] inputIds, List<VisionInput> inputs) {
         if (prefilled) throw new IllegalStateException("session already prefilled; start a new session for a new prompt");
         int n = inputIds.length;
         if (n == 0) throw new IllegalArgumentException("empty prompt");
         if (n > maxTokens) throw new IllegalArgumentException("prompt of " + n + " tokens exceeds the session's maxTokens " + maxTokens);
         checkIds(inputIds, 0);
-        List<VisionInput> inputs = visionInputs == null ? List.of() : visionInputs;
         MropePositions mp = MropePositions.compute(inputIds, inputs, dims);
         if (mp.next() + (maxTokens - n) > dims.text().maxPositions()) {
             throw new IllegalArgumentException("positions up to " + (mp.next() + maxTokens - n - 1) + " would exceed max_position_embeddings "
                     + dims.text().maxPositions());
         }
-        if (trace != null) {
-            int[] flat = new int[3 * n];
-            for (int a = 0; a < 3; a++) for (int i = 0; i < n; i++) flat[a * n + i] = Math.toIntExact(mp.pos()[a][i]);
-            trace.ints("position_ids", flat, 3, n);
-            trace.ints("rope_delta", new int[] {Math.toIntExact(mp.ropeDelta())}, 1);
-        }
-        RoutingStats.Modality[] mod = modalities(inputIds);
-        int hidden = dims.text().hidden();
-        try (Workspace ws = be.workspace()) {
-            Tensor x = ws.f32(n, hidden);
-            be.embedding(model.weights().embedTokens, inputIds, x);
-            for (int s = 0; s < inputs.size(); s++) {
-                VisionInput in = inputs.get(s);
-                int m = model.vision().mergedTokens(in);
-                Tensor rows = ws.f32(m, hidden);
-                long tv = System.nanoTime();
-                model.vision().encode(in, ws, rows, trace);
-                visionNanos += System.nanoTime() - tv;
-                int[] at = new int[m];
-                for (int j = 0; j < m; j++) at[j] = mp.segments()[s] + j;
-                be.scatterRows(rows, at, x);
-                if (trace != null) trace.floats((in.kind() == VisionInput.Kind.IMAGE ? "image" : "video") + ".embeds#" + s, be.download(rows), m, hidden);
-            }
-            if (trace != null) trace.floats("inputs_embeds", be.download(x), n, hidden);
-            float[] logits = forward(model, ws, x, mp.pos(), List.of(new Rows(this, 0, n)), mod, trace)[0];
-            prefilled = true;
-            length = n;
-            nextPos = mp.next();
-            return logits;
-        }
+        return mp;
     }
 
     /** One decode step: feeds {@code tokenId} at the next position; returns its logits {@code [vocab]}. */

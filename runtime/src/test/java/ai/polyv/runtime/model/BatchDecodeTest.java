@@ -96,6 +96,48 @@ class BatchDecodeTest {
     }
 
     @Test
+    void batchedPrefillEqualsEachPromptAlone() {
+        int b = PROMPTS.length;
+        float[][] solo = new float[b][];
+        for (int i = 0; i < b; i++) {
+            try (Session s = model.newSession(PROMPTS[i].length + 4)) {
+                solo[i] = s.prefill(PROMPTS[i], List.of());
+            }
+        }
+        List<Session> sessions = new ArrayList<>();
+        try {
+            for (int[] p : PROMPTS) sessions.add(model.newSession(p.length + 4));
+            float[][] got = Session.prefill(sessions, java.util.Arrays.asList(PROMPTS), java.util.Collections.nCopies(b, List.of()));
+            int[] next = new int[b];
+            for (int i = 0; i < b; i++) {
+                assertTrue(SessionTest.rel(got[i], solo[i]) < 1e-5, "prompt " + i + ": " + SessionTest.rel(got[i], solo[i]));
+                assertEquals(PROMPTS[i].length, sessions.get(i).length());
+                next[i] = argmax(got[i]);
+            }
+            // the caches hold what a solo prefill writes: the next step equals solo decode
+            float[][] step = Session.decode(sessions, next);
+            for (int i = 0; i < b; i++) {
+                try (Session s = model.newSession(PROMPTS[i].length + 4)) {
+                    s.prefill(PROMPTS[i], List.of());
+                    float[] want = s.decode(next[i]);
+                    assertTrue(SessionTest.rel(step[i], want) < 1e-5, "step after prefill, prompt " + i);
+                }
+            }
+            var again = assertThrows(IllegalStateException.class,
+                    () -> Session.prefill(sessions.subList(0, 1), List.of(PROMPTS[0]), List.of(List.of())));
+            assertTrue(again.getMessage().contains("already prefilled"), again.getMessage());
+        } finally {
+            sessions.forEach(Session::close);
+        }
+        try (Session a = model.newSession(8); Session c = model.newSession(8)) {
+            var bad = assertThrows(IllegalArgumentException.class,
+                    () -> Session.prefill(List.of(a, c), List.of(new int[] {1, 2}, new int[] {1, 4096}), List.of(List.of(), List.of())));
+            assertTrue(bad.getMessage().startsWith("session 1 of the prefill batch: token id 4096 at position 1"), bad.getMessage());
+            assertEquals(0, a.length(), "nothing ran");
+        }
+    }
+
+    @Test
     void aSessionCanJoinARunningBatch() {
         int[] soloA = new int[STEPS], soloB = new int[STEPS];
         RoutingStats[] st = new RoutingStats[2];
