@@ -37,20 +37,25 @@ public final class GoldenCases {
             if (kind.equals("image")) {
                 out.add(new Visual.Image(f));
             } else if (G.names().contains(p + "depth")) {
-                int views = s[0];
-                float[] k = G.f32(p + "intrinsics"), b = G.f32(p + "extrinsics");
-                double[][] kk = new double[views][9], bb = new double[views][16];
-                for (int v = 0; v < views; v++) {
-                    for (int i = 0; i < 9; i++) kk[v][i] = k[v * 9 + i];
-                    for (int i = 0; i < 16; i++) bb[v][i] = b[v * 16 + i];
-                }
-                out.add(new Visual.Scene(new MultiViewScene(f, G.f32(p + "depth"), kk, bb)));
+                out.add(new Visual.Scene(scene(p, f)));
             } else {
                 // fps such that one temporal grid step (2 frames) covers second_per_grid_ts seconds
                 out.add(new Visual.Video(f, 2.0 / G.f32(c + ".second_per_grid_ts")[0]));
             }
         }
         return out;
+    }
+
+    /** The multi-view scene of a golden input (tensors {@code prefix + "depth" / "intrinsics" / "extrinsics"}) over its frames. */
+    public static MultiViewScene scene(String prefix, RgbFrames frames) {
+        int views = frames.frames();
+        float[] k = G.f32(prefix + "intrinsics"), b = G.f32(prefix + "extrinsics");
+        double[][] kk = new double[views][9], bb = new double[views][16];
+        for (int v = 0; v < views; v++) {
+            for (int i = 0; i < 9; i++) kk[v][i] = k[v * 9 + i];
+            for (int i = 0; i < 16; i++) bb[v][i] = b[v * 16 + i];
+        }
+        return new MultiViewScene(frames, G.f32(prefix + "depth"), kk, bb);
     }
 
     /**

@@ -14,7 +14,6 @@ import ai.polyv.runtime.preprocess.RgbFrames;
 import ai.polyv.runtime.preprocess.VisionPreprocessor;
 import ai.polyv.runtime.sampling.SamplingOptions;
 import ai.polyv.runtime.sampling.StopTokens;
-import ai.polyv.runtime.scene.MultiViewScene;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,14 +62,7 @@ class GeneratorGoldenTest {
             if (kind.equals("image")) {
                 out.add(pre.image(f));
             } else if (G.names().contains(p + "depth")) {
-                int views = s[0];
-                float[] k = G.f32(p + "intrinsics"), b = G.f32(p + "extrinsics");
-                double[][] kk = new double[views][9], bb = new double[views][16];
-                for (int v = 0; v < views; v++) {
-                    for (int i = 0; i < 9; i++) kk[v][i] = k[v * 9 + i];
-                    for (int i = 0; i < 16; i++) bb[v][i] = b[v * 16 + i];
-                }
-                out.add(new MultiViewScene(f, G.f32(p + "depth"), kk, bb).toVisionInput(model.config().text().hiddenSize(), 10000, 28));
+                out.add(ai.polyv.runtime.api.GoldenCases.scene(p, f).toVisionInput(model.config().text().hiddenSize(), 10000, 28));
             } else {
                 out.add(pre.video(f, G.f32(c + ".second_per_grid_ts")[0]));
             }
