@@ -54,8 +54,11 @@ final class AccumGemm {
     /** Per-thread b pack {@code [PB, TW]} and output tile {@code [RC, TW]}. */
     private static final ThreadLocal<float[]> BPACK = ThreadLocal.withInitial(() -> new float[PB * TW]);
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[RC * TW]);
-    /** The caller's packed a (read by the workers: published by {@link CpuThreads#parallelFor}). */
+    /** The caller's packed a (read by the workers: published by {@link CpuThreads#parallelFor}), up to 16 MiB. */
     private static final ThreadLocal<float[]> APACK = ThreadLocal.withInitial(() -> new float[0]);
+    private static final int APACK_KEEP = 1 << 22;
+    /** Per-thread row buffer of {@link #packA}. */
+    private static final ThreadLocal<float[]> AROW = ThreadLocal.withInitial(() -> new float[1024]);
 
     static void run(CpuThreads t, MemorySegment a, long aRow, long aRed, int rows, int red,
                     MemorySegment b, WeightFormat bf, int cols, MemorySegment out) {
@@ -67,7 +70,11 @@ final class AccumGemm {
                     + apLen + " floats)");
         }
         float[] apAll = APACK.get();
-        if (apAll.length < apLen) APACK.set(apAll = new float[(int) apLen]);
+        if (apAll.length < apLen) {
+            apAll = new float[(int) apLen];
+            // a large pack (dY of the lm_head: labelled rows x vocab) is not kept after the call
+            if (apLen <= APACK_KEEP) APACK.set(apAll);
+        }
         float[] ap = apAll;
         boolean parallel = (long) rows * cols * red >= 262_144 && t.size() > 1;
         CpuThreads.RangeTask packA = (from, to) -> {
@@ -99,13 +106,21 @@ final class AccumGemm {
     /** {@code ap[blk][p][r] = a[blk*MR + r, p]}, 0 past {@code rows}. */
     private static void packA(MemorySegment a, long aRow, long aRed, int rows, int red, float[] ap, int blk) {
         int base = blk * red * MR;
+        float[] row = AROW.get();
         for (int r = 0; r < MR; r++) {
             int i = blk * MR + r;
-            if (i < rows) {
+            if (i >= rows) {
+                for (int p = 0; p < red; p++) ap[base + p * MR + r] = 0f;
+            } else if (aRed == 1) {
+                // rows of dY: bulk copies of 1024 elements, then the interleave on arrays
+                for (int p0 = 0; p0 < red; p0 += row.length) {
+                    int pn = Math.min(row.length, red - p0);
+                    MemorySegment.copy(a, F, (i * aRow + p0) * 4, row, 0, pn);
+                    for (int p = 0; p < pn; p++) ap[base + (p0 + p) * MR + r] = row[p];
+                }
+            } else {
                 long ao = i * aRow;
                 for (int p = 0; p < red; p++) ap[base + p * MR + r] = a.getAtIndex(F, ao + p * aRed);
-            } else {
-                for (int p = 0; p < red; p++) ap[base + p * MR + r] = 0f;
             }
         }
     }
