@@ -4,6 +4,7 @@ import static ai.polyv.runtime.cpu.VectorOps.FS;
 import static ai.polyv.runtime.cpu.VectorOps.L;
 import static ai.polyv.runtime.cpu.VectorOps.LE;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -22,6 +23,9 @@ import jdk.incubator.vector.VectorOperators;
  * is {@link Gemm}: below 2 vectors of rows and BF16 weights, {@link SmallBatchGemm} (batched decode: weights
  * widened in registers, read once per call); from 2 vectors of rows the outer-product kernel {@link OuterGemm} (transposed x panels, float32
  * weight packs, 2x8 vector accumulators, no lane reductions), below that the 4x4 dot-product micro-kernel.
+ *
+ * <p>matmulNN / matmulTN (the backward products of a linear layer, accumulating into their output) are
+ * {@link AccumGemm}: broadcast micro-kernel over 4 rows x 4 vectors of columns, float32 packs, no lane reductions.
  */
 public final class CpuKernels {
     private CpuKernels() {}
@@ -39,11 +43,58 @@ public final class CpuKernels {
         t.checkShared("matmul", "bias", bias);
         t.checkShared("matmul", "out", out);
         if (n == 0 || m == 0) return;
-        if (n == 1 && wf != WeightFormat.F16) {
-            gemv(t, x, k, w, wf, m, bias, out);
+        // heap weights (training's host copies) take the GEMM path, which packs them: vector loads that see
+        // both heap and native segments box their vectors (see Gemm.PACK)
+        if (n == 1 && wf != WeightFormat.F16 && w.isNative()) {
+            gemv(t, nativeCopy(x, k), k, w, wf, m, bias, out);
         } else {
             Gemm.run(t, x, n, k, w, wf, m, bias, out);
         }
+    }
+
+    /**
+     * {@code out[n, k] += dy[n, m] @ w[m, k]}: the input gradient of {@code y = x @ w^T} (PyTorch {@code Linear}
+     * layout, any {@link WeightFormat}). {@link AccumGemm}: every element is one fma chain over {@code m} in order
+     * from its old value, bitwise the same for any thread count.
+     */
+    public static void matmulNN(CpuThreads t, MemorySegment dy, int n, int m, MemorySegment w, WeightFormat wf, int k,
+                                MemorySegment out) {
+        Checks.matmulNN("matmulNN", dy, n, m, w, wf, k, out);
+        if (t == null) throw new NullPointerException("matmulNN: CpuThreads is null");
+        t.checkShared("matmulNN", "dy", dy);
+        t.checkShared("matmulNN", "w", w);
+        t.checkShared("matmulNN", "out", out);
+        AccumGemm.run(t, dy, m, 1, n, m, w, wf, k, out);
+    }
+
+    /**
+     * {@code out[m, k] += dy[n, m]^T @ x[n, k]}: the weight gradient of {@code y = x @ w^T}, all float32.
+     * {@link AccumGemm}: every element is one fma chain over {@code n} in order from its old value, bitwise the
+     * same for any thread count.
+     */
+    public static void matmulTN(CpuThreads t, MemorySegment dy, int n, int m, MemorySegment x, int k, MemorySegment out) {
+        Checks.matmulTN("matmulTN", dy, n, m, x, k, out);
+        if (t == null) throw new NullPointerException("matmulTN: CpuThreads is null");
+        t.checkShared("matmulTN", "dy", dy);
+        t.checkShared("matmulTN", "x", x);
+        t.checkShared("matmulTN", "out", out);
+        AccumGemm.run(t, dy, 1, m, m, n, x, WeightFormat.F32, k, out);
+    }
+
+    /** The caller's native copies of heap operands (an auto arena, so the workers may read them). */
+    private static final ThreadLocal<MemorySegment> NATIVE_COPY = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+
+    /**
+     * {@code s} itself when it is native, else its first {@code floats} float32 elements copied into a
+     * per-thread native buffer (valid until the calling thread's next copy): the vector kernels that load
+     * activations directly (GEMV, the dot-product GEMM) then only ever see native segments.
+     */
+    static MemorySegment nativeCopy(MemorySegment s, long floats) {
+        if (s.isNative()) return s;
+        MemorySegment buf = NATIVE_COPY.get();
+        if (buf.byteSize() < 4 * floats) NATIVE_COPY.set(buf = Arena.ofAuto().allocate(Math.max(4 * floats, 4096), 64));
+        MemorySegment.copy(s, 0, buf, 0, 4 * floats);
+        return buf;
     }
 
     // ---------------------------------------------------------------- GEMV

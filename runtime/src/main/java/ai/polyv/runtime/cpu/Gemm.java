@@ -2,12 +2,12 @@ package ai.polyv.runtime.cpu;
 
 import static ai.polyv.runtime.cpu.VectorOps.FS;
 import static ai.polyv.runtime.cpu.VectorOps.L;
+import static ai.polyv.runtime.cpu.VectorOps.LE;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * {@code out[n, m] = x[n, k] @ w[m, k]^T (+ bias)} for {@code n > 1}. From {@link #PW} rows on this is
@@ -32,9 +32,14 @@ final class Gemm {
     /**
      * Per-thread float32 pack, native memory (an auto arena: any thread may read it, the GC frees it). Native
      * like the activations, so the micro-kernel's loads see one segment kind: a heap pack beside native x
-     * made the load sites bimorphic and BF16 GEMM about 3x slower than F32 GEMM.
+     * made the load sites bimorphic and BF16 GEMM about 3x slower than F32 GEMM. For the same reason heap
+     * operands (the training tape's {@code float[]}) never reach the micro-kernel: heap F32 weights are packed
+     * too (the same values, so the same bits as reading them in place), heap x is copied to native memory.
      */
     private static final ThreadLocal<MemorySegment> PACK = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+    /** Per-thread native scratch for the micro-kernel's 16 accumulators. */
+    private static final ThreadLocal<MemorySegment> SUMS = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(4L * MR * NR * L, 64));
 
     /** Dispatch: the outer-product kernel once n fills a panel of {@link #PW} rows, else the dot-product one. */
     static void run(CpuThreads t, MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
@@ -47,24 +52,29 @@ final class Gemm {
     /** Rows per panel of the outer-product kernel (two vectors). */
     static final int PW = 2 * L;
 
-    static void runDot(CpuThreads t, MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
+    static void runDot(CpuThreads t, MemorySegment x0, int n, int k, MemorySegment w, WeightFormat wf, int m,
                     MemorySegment bias, MemorySegment out, int jb, int kb) {
         if (jb % NR != 0 || jb <= 0 || kb <= 0) throw new IllegalArgumentException("gemm: bad blocking jb=" + jb + " kb=" + kb);
         int tiles = (m + jb - 1) / jb;
+        // heap operands (the training tape's float[]) are copied to native memory: see PACK
+        MemorySegment x = CpuKernels.nativeCopy(x0, (long) n * k);
+        boolean packW = wf != WeightFormat.F32 || !w.isNative();
         CpuThreads.RangeTask task = (from, to) -> {
             MemorySegment pack = null;
-            if (wf != WeightFormat.F32) {
+            if (packW) {
                 pack = PACK.get();
                 if (pack.byteSize() < 4L * jb * kb) PACK.set(pack = Arena.ofAuto().allocate(4L * jb * kb, 64));
             }
-            for (int tile = from; tile < to; tile++) tile(x, n, k, w, wf, m, bias, out, jb, kb, tile, pack);
+            MemorySegment sums = SUMS.get();
+            for (int tile = from; tile < to; tile++) tile(x, n, k, w, wf, m, bias, out, jb, kb, tile, pack, sums);
         };
         if ((long) n * m * k < 262_144) task.run(0, tiles);
         else t.parallelFor(tiles, task);
     }
 
     private static void tile(MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
-                             MemorySegment bias, MemorySegment out, int jb, int kb, int tile, MemorySegment pack) {
+                             MemorySegment bias, MemorySegment out, int jb, int kb, int tile, MemorySegment pack,
+                             MemorySegment sums) {
         int j0 = tile * jb;
         int jn = Math.min(jb, m - j0);
         for (int i = 0; i < n; i++) {
@@ -76,7 +86,7 @@ final class Gemm {
             int kn = Math.min(kb, k - k0);
             MemorySegment ws;
             long wBase, wStride;
-            if (wf == WeightFormat.F32) {
+            if (pack == null) {
                 ws = w;
                 wBase = ((long) j0 * k + k0) * 4;
                 wStride = (long) k * 4;
@@ -90,7 +100,7 @@ final class Gemm {
             }
             for (int i0 = 0; i0 < n; i0 += MR) {
                 for (int c0 = 0; c0 < jn; c0 += NR) {
-                    micro(x, n, k, i0, k0, kn, ws, wBase, wStride, c0, jn, out, m, j0);
+                    micro(x, n, k, i0, k0, kn, ws, wBase, wStride, c0, jn, out, m, j0, sums);
                 }
             }
         }
@@ -99,7 +109,7 @@ final class Gemm {
     /** 4x4 block: out[i0..i0+3, j0+c0..+3] += x[i0.., k0..k0+kn] . w[c0.., k0..]. */
     private static void micro(MemorySegment x, int n, int k, int i0, int k0, int kn,
                               MemorySegment ws, long wBase, long wStride, int c0, int jn,
-                              MemorySegment out, int m, int j0) {
+                              MemorySegment out, int m, int j0, MemorySegment sums) {
         long xr = (long) k * 4, xk = (long) k0 * 4;
         long x0 = i0 * xr + xk, x1 = Math.min(i0 + 1, n - 1) * xr + xk,
                 x2 = Math.min(i0 + 2, n - 1) * xr + xk, x3 = Math.min(i0 + 3, n - 1) * xr + xk;
@@ -137,25 +147,28 @@ final class Gemm {
             u = VectorOps.f32(x, x3 + b, mk);
             a30 = u.fma(v0, a30); a31 = u.fma(v1, a31); a32 = u.fma(v2, a32); a33 = u.fma(v3, a33);
         }
-        int rows = Math.min(MR, n - i0), cols = Math.min(NR, jn - c0);
-        long o = (long) i0 * m + j0 + c0;
-        // reduce here, in this method: vectors passed on to a call that is not inlined would be boxed, and C2
-        // then boxes the accumulators inside the k loop as well (every iteration allocates)
-        addRow(out, o, cols, VectorOps.sumLanes(a00), VectorOps.sumLanes(a01),
-                VectorOps.sumLanes(a02), VectorOps.sumLanes(a03));
-        if (rows > 1) addRow(out, o + m, cols, VectorOps.sumLanes(a10), VectorOps.sumLanes(a11),
-                VectorOps.sumLanes(a12), VectorOps.sumLanes(a13));
-        if (rows > 2) addRow(out, o + 2L * m, cols, VectorOps.sumLanes(a20), VectorOps.sumLanes(a21),
-                VectorOps.sumLanes(a22), VectorOps.sumLanes(a23));
-        if (rows > 3) addRow(out, o + 3L * m, cols, VectorOps.sumLanes(a30), VectorOps.sumLanes(a31),
-                VectorOps.sumLanes(a32), VectorOps.sumLanes(a33));
+        // the 16 accumulators go through the scratch and are reduced in addSums: with 16 sumLanes inlined here this
+        // method passed C2's node-count cutoff, the sumLanes calls stayed out of line and every call boxed the
+        // accumulators (16 allocations per call; training's experts with a few tokens run this kernel a lot)
+        long v = 4L * L;
+        a00.intoMemorySegment(sums, 0, LE); a01.intoMemorySegment(sums, v, LE);
+        a02.intoMemorySegment(sums, 2 * v, LE); a03.intoMemorySegment(sums, 3 * v, LE);
+        a10.intoMemorySegment(sums, 4 * v, LE); a11.intoMemorySegment(sums, 5 * v, LE);
+        a12.intoMemorySegment(sums, 6 * v, LE); a13.intoMemorySegment(sums, 7 * v, LE);
+        a20.intoMemorySegment(sums, 8 * v, LE); a21.intoMemorySegment(sums, 9 * v, LE);
+        a22.intoMemorySegment(sums, 10 * v, LE); a23.intoMemorySegment(sums, 11 * v, LE);
+        a30.intoMemorySegment(sums, 12 * v, LE); a31.intoMemorySegment(sums, 13 * v, LE);
+        a32.intoMemorySegment(sums, 14 * v, LE); a33.intoMemorySegment(sums, 15 * v, LE);
+        addSums(sums, out, (long) i0 * m + j0 + c0, m, Math.min(MR, n - i0), Math.min(NR, jn - c0));
     }
 
-    private static void addRow(MemorySegment out, long o, int cols, float c0, float c1, float c2, float c3) {
-        add(out, o, c0);
-        if (cols > 1) add(out, o + 1, c1);
-        if (cols > 2) add(out, o + 2, c2);
-        if (cols > 3) add(out, o + 3, c3);
+    /** {@code out[o + r*m + c] += sumLanes(sums[r*NR + c])} for r < rows, c < cols. */
+    private static void addSums(MemorySegment sums, MemorySegment out, long o, int m, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                add(out, o + (long) r * m + c, VectorOps.sumLanes(VectorOps.f32(sums, 4L * L * (r * NR + c))));
+            }
+        }
     }
 
     private static void add(MemorySegment out, long idx, float sum) {

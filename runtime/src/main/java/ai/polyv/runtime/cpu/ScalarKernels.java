@@ -40,6 +40,33 @@ public final class ScalarKernels {
         }
     }
 
+    /** {@code out[n, k] += dy[n, m] @ w[m, k]} (sum in double, then added to out). {@code t} is unused. */
+    public static void matmulNN(CpuThreads t, MemorySegment dy, int n, int m, MemorySegment w, WeightFormat wf, int k,
+                                MemorySegment out) {
+        Checks.matmulNN("matmulNN", dy, n, m, w, wf, k, out);
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < k; c++) {
+                double acc = 0;
+                for (int o = 0; o < m; o++) acc += (double) get(dy, (long) i * m + o) * wf.get(w, (long) o * k + c);
+                long idx = (long) i * k + c;
+                set(out, idx, (float) (get(out, idx) + acc));
+            }
+        }
+    }
+
+    /** {@code out[m, k] += dy[n, m]^T @ x[n, k]} (sum in double, then added to out). {@code t} is unused. */
+    public static void matmulTN(CpuThreads t, MemorySegment dy, int n, int m, MemorySegment x, int k, MemorySegment out) {
+        Checks.matmulTN("matmulTN", dy, n, m, x, k, out);
+        for (int o = 0; o < m; o++) {
+            for (int c = 0; c < k; c++) {
+                double acc = 0;
+                for (int i = 0; i < n; i++) acc += (double) get(dy, (long) i * m + o) * get(x, (long) i * k + c);
+                long idx = (long) o * k + c;
+                set(out, idx, (float) (get(out, idx) + acc));
+            }
+        }
+    }
+
     /** HF RMSNorm per row: {@code out = x * rsqrt(mean(x^2) + eps) * weight}; x, out {@code [rows, dim]}, weight {@code [dim]}. */
     public static void rmsNorm(MemorySegment x, int rows, int dim, MemorySegment weight, float eps, MemorySegment out) {
         Checks.nonNegative("rmsNorm", "rows", rows);

@@ -1,16 +1,22 @@
 package ai.polyv.runtime.train.autograd;
 
+import ai.polyv.runtime.cpu.CpuKernels;
 import ai.polyv.runtime.cpu.CpuThreads;
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Host float32 loops of the training ops: the three matrix products of a linear layer (forward and
- * both backward products) parallel over independent output slices with {@link CpuThreads} (serial when
- * the pool is null), plus vector dot / axpy on {@code float[]}.
+ * Host float32 maths of the training ops on {@code float[]}: the three matrix products of a linear layer
+ * (forward {@code x . W^T}, backward {@code dY . W} and {@code dY^T . X}) are the CPU kernels
+ * ({@link CpuKernels#matmul}, {@link CpuKernels#matmulNN}, {@link CpuKernels#matmulTN}: vectorised, threaded
+ * on the pool, serial when it is null, bitwise the same for any thread count) over the arrays wrapped as heap
+ * segments, W read in place in its format (F32 host copy, or a frozen F32/BF16/F16 checkpoint tensor); plus
+ * vector dot / axpy.
  */
 final class HostMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final CpuThreads SERIAL = new CpuThreads(1);
 
     private HostMath() {}
 
@@ -43,47 +49,26 @@ final class HostMath {
         else pool.parallelFor(count, task);
     }
 
-    /** {@code y[n, m] = x[n, k] . W^T (+ bias[m])}, W {@code [m, k]}; parallel over output columns. */
+    /** {@code y[n, m] = x[n, k] . W^T (+ bias[m])}, W {@code [m, k]}: {@link CpuKernels#matmul} (GEMV / GEMM). */
     static void matmulNT(CpuThreads pool, float[] x, int n, int k, Weight w, float[] bias, float[] y) {
-        int m = w.out();
-        parallel(pool, m, (o0, o1) -> {
-            float[] row = new float[k];
-            for (int o = o0; o < o1; o++) {
-                w.row(o, 0, k, row);
-                float b = bias == null ? 0f : bias[o];
-                for (int i = 0; i < n; i++) y[i * m + o] = dot(x, i * k, row, 0, k) + b;
-            }
-        });
+        CpuKernels.matmul(orSerial(pool), MemorySegment.ofArray(x), n, k, w.segment(), w.format(), w.out(),
+                bias == null ? null : MemorySegment.ofArray(bias), MemorySegment.ofArray(y));
     }
 
-    /** {@code dx[n, k] += dy[n, m] . W}, W {@code [m, k]}; parallel over slices of the k columns. */
+    /** {@code dx[n, k] += dy[n, m] . W}, W {@code [m, k]}: {@link CpuKernels#matmulNN}. */
     static void matmulNN(CpuThreads pool, float[] dy, int n, Weight w, float[] dx) {
-        int m = w.out(), k = w.in();
-        int slice = 64, slices = (k + slice - 1) / slice;
-        parallel(pool, slices, (s0, s1) -> {
-            float[] row = new float[slice];
-            for (int s = s0; s < s1; s++) {
-                int c0 = s * slice, c1 = Math.min(k, c0 + slice), len = c1 - c0;
-                for (int o = 0; o < m; o++) {
-                    w.row(o, c0, c1, row);
-                    for (int i = 0; i < n; i++) {
-                        float a = dy[i * m + o];
-                        if (a != 0f) axpy(a, row, 0, dx, i * k + c0, len);
-                    }
-                }
-            }
-        });
+        CpuKernels.matmulNN(orSerial(pool), MemorySegment.ofArray(dy), n, w.out(), w.segment(), w.format(), w.in(),
+                MemorySegment.ofArray(dx));
     }
 
-    /** {@code dw[m, k] += dy[n, m]^T . x[n, k]}; parallel over the m rows of dw. */
+    /** {@code dw[m, k] += dy[n, m]^T . x[n, k]}: {@link CpuKernels#matmulTN}. */
     static void matmulTN(CpuThreads pool, float[] dy, int n, int m, float[] x, int k, float[] dw) {
-        parallel(pool, m, (o0, o1) -> {
-            for (int o = o0; o < o1; o++) {
-                for (int i = 0; i < n; i++) {
-                    float a = dy[i * m + o];
-                    if (a != 0f) axpy(a, x, i * k, dw, o * k, k);
-                }
-            }
-        });
+        CpuKernels.matmulTN(orSerial(pool), MemorySegment.ofArray(dy), n, m, MemorySegment.ofArray(x), k,
+                MemorySegment.ofArray(dw));
+    }
+
+    /** The kernels take a pool; a null pool (serial tape) is a pool of one participant (no worker threads). */
+    private static CpuThreads orSerial(CpuThreads pool) {
+        return pool == null ? SERIAL : pool;
     }
 }

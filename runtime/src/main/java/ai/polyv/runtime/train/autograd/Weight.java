@@ -1,5 +1,6 @@
 package ai.polyv.runtime.train.autograd;
 
+import ai.polyv.runtime.cpu.WeightFormat;
 import ai.polyv.runtime.tensor.DType;
 import ai.polyv.runtime.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -19,6 +20,11 @@ public sealed interface Weight {
     /** Copies {@code W[o, from:to]} to {@code dst[0:to-from]} as float32. */
     void row(int o, int from, int to, float[] dst);
 
+    /** The whole matrix {@code [out, in]}, row-major little-endian in {@link #format()}, for the CPU kernels. */
+    MemorySegment segment();
+
+    WeightFormat format();
+
     /** A host weight; its gradient (if it has a buffer) receives {@code dY^T X}. */
     record Host(Var var) implements Weight {
         @Override
@@ -35,6 +41,16 @@ public sealed interface Weight {
         public void row(int o, int from, int to, float[] dst) {
             System.arraycopy(var.value, o * var.cols + from, dst, 0, to - from);
         }
+
+        @Override
+        public MemorySegment segment() {
+            return MemorySegment.ofArray(var.value);
+        }
+
+        @Override
+        public WeightFormat format() {
+            return WeightFormat.F32;
+        }
     }
 
     /** A frozen tensor {@code [out, in]}. */
@@ -48,6 +64,20 @@ public sealed interface Weight {
         @Override
         public int out() {
             return (int) tensor.dim(0);
+        }
+
+        @Override
+        public MemorySegment segment() {
+            return tensor.data();
+        }
+
+        @Override
+        public WeightFormat format() {
+            return switch (tensor.dtype()) {
+                case F32 -> WeightFormat.F32;
+                case BF16 -> WeightFormat.BF16;
+                case F16 -> WeightFormat.F16;
+            };
         }
 
         @Override
