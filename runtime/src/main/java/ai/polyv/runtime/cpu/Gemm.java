@@ -41,11 +41,14 @@ final class Gemm {
     private static final ThreadLocal<MemorySegment> SUMS = ThreadLocal.withInitial(
             () -> Arena.ofAuto().allocate(4L * MR * NR * L, 64));
 
-    /** Dispatch: the outer-product kernel once n fills a panel of {@link #PW} rows, else the dot-product one. */
+    /**
+     * Dispatch: the outer-product kernel once n fills a panel of {@link #PW} rows; below, native BF16 weights go to
+     * {@link SmallBatchGemm} (heap x copied to native memory, see {@link #PACK}), the rest to the dot-product kernel.
+     */
     static void run(CpuThreads t, MemorySegment x, int n, int k, MemorySegment w, WeightFormat wf, int m,
                     MemorySegment bias, MemorySegment out) {
         if (n >= PW) OuterGemm.run(t, x, n, k, w, wf, m, bias, out, OuterGemm.DEFAULT_JB, OuterGemm.DEFAULT_KB);
-        else if (wf == WeightFormat.BF16) SmallBatchGemm.bf16(t, x, n, k, w, m, bias, out);
+        else if (wf == WeightFormat.BF16 && w.isNative()) SmallBatchGemm.bf16(t, CpuKernels.nativeCopy(x, (long) n * k), n, k, w, m, bias, out);
         else runDot(t, x, n, k, w, wf, m, bias, out, DEFAULT_JB, DEFAULT_KB);
     }
 
