@@ -135,7 +135,10 @@ public final class DecodeBench {
         }
         log.printf("decode %s: warm-up ...%n", label);
         int warmBatch = batches.stream().mapToInt(Integer::intValue).max().orElseThrow();
-        decodeSteps(model, Math.min(promptTokens, 32), 8, Math.min(warmBatch, 2), limit, log, null);   // JIT warm-up of every path
+        // JIT warm-up of every path at the timed sizes: the prefill kernels (GEMM, blocked attention) at the full prompt
+        // length, the decode kernels at the largest batch
+        for (int i = 0; i < 2; i++) decodeSteps(model, promptTokens, 4, 1, limit, log, null);
+        decodeSteps(model, Math.min(promptTokens, 32), 8, warmBatch, limit, log, null);
         double[] prefillMs = new double[prefillRuns];
         int[] prompt = prompt(promptTokens, limit);
         for (int r = 0; r < prefillRuns; r++) {
