@@ -25,6 +25,7 @@ public final class Session implements AutoCloseable {
     private int length;
     private long nextPos;
     private boolean prefilled;
+    private boolean closed;
     private long visionNanos;
 
     Session(PolyVModel model, int maxTokens) {
@@ -78,15 +79,13 @@ public final class Session implements AutoCloseable {
                     + " vision lists");
         }
         Session first = sessions.get(0);
-        Set<Session> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        checkMembers(sessions, "prefill");
         MropePositions[] mps = new MropePositions[b];
         int total = 0;
         for (int i = 0; i < b; i++) {
             Session s = sessions.get(i);
             String who = b == 1 ? "" : "session " + i + " of the prefill batch: ";
             try {
-                if (!seen.add(s)) throw new IllegalArgumentException("the session appears twice");
-                if (s.model != first.model) throw new IllegalArgumentException("the session belongs to another model");
                 mps[i] = s.checkPrompt(inputIds.get(i), visionInputs.get(i));
             } catch (IllegalArgumentException | IllegalStateException e) {
                 if (b == 1) throw e;
@@ -150,6 +149,18 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /** Every session of a batch once, open, and of the first one's model. */
+    private static void checkMembers(List<Session> batch, String kind) {
+        Set<Session> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < batch.size(); i++) {
+            Session s = batch.get(i);
+            String who = batch.size() == 1 ? "the session" : "session " + i + " of the " + kind + " batch";
+            if (s.closed) throw new IllegalStateException(who + " is closed");
+            if (!seen.add(s)) throw new IllegalArgumentException(who + " appears twice");
+            if (s.model != batch.get(0).model) throw new IllegalArgumentException(who + " belongs to another model");
+        }
+    }
+
     /** Checks a prompt for this fresh session; returns its M-RoPE positions. */
     private MropePositions checkPrompt(int[] inputIds, List<VisionInput> inputs) {
         if (prefilled) throw new IllegalStateException("session already prefilled; start a new session for a new prompt");
@@ -187,11 +198,9 @@ public final class Session implements AutoCloseable {
         if (b == 0) throw new IllegalArgumentException("empty decode batch");
         if (tokenIds.length != b) throw new IllegalArgumentException("decode batch of " + b + " sessions got " + tokenIds.length + " token ids");
         Session first = batch.get(0);
-        Set<Session> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        checkMembers(batch, "decode");
         for (int i = 0; i < b; i++) {
             Session s = batch.get(i);
-            if (!seen.add(s)) throw new IllegalArgumentException("session " + i + " of the decode batch appears twice");
-            if (s.model != first.model) throw new IllegalArgumentException("session " + i + " of the decode batch belongs to another model");
             if (!s.prefilled) throw new IllegalStateException("decode before prefill (session " + i + " of the batch)");
             if (s.length >= s.maxTokens) {
                 throw new IllegalArgumentException("session " + (b == 1 ? "" : i + " of the batch ") + "is full: " + s.length + " tokens = maxTokens");
@@ -357,6 +366,8 @@ public final class Session implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
         cacheSpace.close();
     }
 }

@@ -184,6 +184,11 @@ class BatchDecodeTest {
             var full = assertThrows(IllegalArgumentException.class, () -> Session.decode(List.of(b, a), new int[] {1, 2}));
             assertEquals("session 0 of the batch is full: 10 tokens = maxTokens", full.getMessage());
         }
+        Session closed = model.newSession(8);
+        closed.prefill(PROMPTS[1], List.of());
+        closed.close();
+        closed.close();                                    // idempotent
+        assertEquals("the session is closed", assertThrows(IllegalStateException.class, () -> closed.decode(1)).getMessage());
         CpuBackend other = new CpuBackend(1);
         try (PolyVModel m2 = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), other);
              Session a = model.newSession(8); Session c = m2.newSession(8)) {
