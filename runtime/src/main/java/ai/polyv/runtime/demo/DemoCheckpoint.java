@@ -115,8 +115,10 @@ public final class DemoCheckpoint {
                 }
                 try {
                     move(tmp, abs);
-                } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
-                    if (problem(abs) != null) throw raced; // a concurrent writer left something invalid
+                } catch (IOException raced) {
+                    // another process renamed its folder into place first: Linux reports ENOTEMPTY as a plain
+                    // FileSystemException ("Directory not empty"), others as FileAlreadyExists / DirectoryNotEmpty
+                    if (!Files.isDirectory(abs) || problem(abs) != null) throw raced;
                     deleteTree(tmp);
                     return new Prepared(abs, Origin.CACHED, null, System.nanoTime() - t0, size(abs.resolve(Checkpoint.SINGLE_NAME)));
                 }
