@@ -61,8 +61,29 @@ public final class GenerationService implements AutoCloseable {
         }
     }
 
+    /**
+     * Counters since the service started.
+     *
+     * @param submitted       requests accepted by {@link #submit}
+     * @param completed       requests whose future completed with a result
+     * @param failed          requests whose future completed with an error (not a cancellation)
+     * @param cancelled       requests cancelled by their caller
+     * @param queued          requests waiting for a slot now
+     * @param active          sequences in the batch now
+     * @param generatedTokens tokens streamed to the callers
+     * @param decodeSteps     batched decode steps run
+     * @param meanBatch       sequences per decode step, on average (0 before the first step)
+     */
+    public record Stats(long submitted, long completed, long failed, long cancelled, int queued, int active, long generatedTokens,
+                        long decodeSteps, double meanBatch) {}
+
     private final PolyV polyv;
     private final int maxBatch;
+    private final java.util.concurrent.atomic.LongAdder submitted = new java.util.concurrent.atomic.LongAdder(),
+            completed = new java.util.concurrent.atomic.LongAdder(), failed = new java.util.concurrent.atomic.LongAdder(),
+            cancelled = new java.util.concurrent.atomic.LongAdder();
+    private volatile long generatedTokens, decodeSteps, stepSequences;   // written by the worker only
+    private volatile int active;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Object submitLock = new Object();
     private final Thread worker;
@@ -91,6 +112,8 @@ public final class GenerationService implements AutoCloseable {
             if (closed) throw new IllegalStateException("the generation service is closed");
             queue.add(new Pending(request, onToken, future));
         }
+        submitted.increment();
+        future.whenComplete((r, e) -> (e == null ? completed : e instanceof CancellationException ? cancelled : failed).increment());
         return future;
     }
 
@@ -101,6 +124,13 @@ public final class GenerationService implements AutoCloseable {
 
     public int maxBatch() {
         return maxBatch;
+    }
+
+    /** A snapshot of the counters (consistent enough for monitoring; not a transaction). */
+    public Stats stats() {
+        long steps = decodeSteps;
+        return new Stats(submitted.sum(), completed.sum(), failed.sum(), cancelled.sum(), queue.size(), active, generatedTokens, steps,
+                steps == 0 ? 0 : (double) stepSequences / steps);
     }
 
     /** No new submissions; every submitted request still runs to its end; returns once the worker has stopped. */
@@ -163,6 +193,7 @@ public final class GenerationService implements AutoCloseable {
                     }
                 }
                 if (batch.size() == 0) continue;
+                active = batch.size();
                 try {
                     for (Generator.Batch.Finished f : batch.step((id, token) -> push(running.get(id), token))) {
                         Running r = running.remove(f.id());
@@ -181,6 +212,11 @@ public final class GenerationService implements AutoCloseable {
                     }
                     running.clear();
                 }
+                if (batch.size() > 0) {                                       // the step decoded the survivors together
+                    decodeSteps++;
+                    stepSequences += batch.size();
+                }
+                active = batch.size();
                 // requests whose consumer threw leave the batch
                 for (var it = running.entrySet().iterator(); it.hasNext(); ) {
                     var e = it.next();
@@ -203,7 +239,8 @@ public final class GenerationService implements AutoCloseable {
         }
     }
 
-    private static void push(Running r, int token) {
+    private void push(Running r, int token) {
+        generatedTokens++;
         if (r.consumerFailure != null) return;
         try {
             r.stream.push(token);

@@ -25,7 +25,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 /**
  * An HTTP front of a {@link GenerationService} with the OpenAI chat-completions shape, so existing clients
  * work: {@code POST /v1/chat/completions} (JSON, or server-sent events with {@code "stream": true}),
- * {@code GET /v1/models}, {@code GET /health}. Every request goes into the one service, so concurrent clients
+ * {@code GET /v1/models}, {@code GET /health}, {@code GET /metrics} (Prometheus text: requests, queue, batch, tokens). Every request goes into the one service, so concurrent clients
  * are decoded together (continuous batching). Errors are JSON {@code {"error": {"message", "type"}}} with
  * status 400 (bad request, message naming the field), 404, 405 or 500 (generation failed).
  * Tokens streamed to a client are written by that client's handler thread, never by the generation worker, so
@@ -84,6 +84,18 @@ public final class ChatServer implements AutoCloseable {
                             .put("max_batch", service.maxBatch());
                     send(ex, 200, o);
                 }
+                case "/metrics" -> {
+                    if (!method.equals("GET")) {
+                        error(ex, 405, "use GET for " + path);
+                        return;
+                    }
+                    byte[] text = metrics(service.stats()).getBytes(StandardCharsets.UTF_8);
+                    ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                    ex.sendResponseHeaders(200, text.length);
+                    try (OutputStream out = ex.getResponseBody()) {
+                        out.write(text);
+                    }
+                }
                 case "/v1/models" -> {
                     if (!method.equals("GET")) {
                         error(ex, 405, "use GET for " + path);
@@ -100,7 +112,7 @@ public final class ChatServer implements AutoCloseable {
                     }
                     completions(ex);
                 }
-                default -> error(ex, 404, "no route " + path + " (POST /v1/chat/completions, GET /v1/models, GET /health)");
+                default -> error(ex, 404, "no route " + path + " (POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics)");
             }
         }
     }
@@ -181,6 +193,27 @@ public final class ChatServer implements AutoCloseable {
             future.cancel(true);
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The service's counters in the Prometheus text format. */
+    static String metrics(GenerationService.Stats s) {
+        StringBuilder b = new StringBuilder();
+        metric(b, "polyv_requests_submitted_total", "counter", "requests accepted", s.submitted());
+        metric(b, "polyv_requests_completed_total", "counter", "requests finished with a result", s.completed());
+        metric(b, "polyv_requests_failed_total", "counter", "requests finished with an error", s.failed());
+        metric(b, "polyv_requests_cancelled_total", "counter", "requests cancelled (client gone)", s.cancelled());
+        metric(b, "polyv_requests_queued", "gauge", "requests waiting for a batch slot", s.queued());
+        metric(b, "polyv_batch_active", "gauge", "sequences in the decode batch", s.active());
+        metric(b, "polyv_generated_tokens_total", "counter", "tokens generated", s.generatedTokens());
+        metric(b, "polyv_decode_steps_total", "counter", "batched decode steps", s.decodeSteps());
+        metric(b, "polyv_decode_batch_mean", "gauge", "sequences per decode step on average", s.meanBatch());
+        return b.toString();
+    }
+
+    private static void metric(StringBuilder b, String name, String type, String help, double value) {
+        b.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        b.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+        b.append(name).append(' ').append(value == Math.rint(value) ? String.valueOf((long) value) : String.valueOf(value)).append('\n');
     }
 
     private ObjectNode chunk(String id, long created) {

@@ -78,6 +78,20 @@ class GenerationServiceTest {
                 assertEquals(Arrays.stream(expected).boxed().toList(), streamed.get(i), c + " streamed ids");
             }
             assertEquals(0, service.queued());
+            // the counters follow the futures (a completion's callbacks may run just after get() returns)
+            GenerationService.Stats st = service.stats();
+            for (int i = 0; i < 100 && st.completed() < 5; i++) {
+                Thread.sleep(10);
+                st = service.stats();
+            }
+            long tokens = 0;
+            for (String c : GoldenCases.CASES) tokens += GoldenCases.G.i64(c + ".greedy_ids").length;
+            assertEquals(5, st.submitted());
+            assertEquals(5, st.completed());
+            assertEquals(0, st.failed() + st.cancelled());
+            assertEquals(tokens, st.generatedTokens());
+            assertEquals(0, st.active());
+            assertTrue(st.decodeSteps() > 0 && st.meanBatch() > 1 && st.meanBatch() <= 3, st.toString());
         }
     }
 

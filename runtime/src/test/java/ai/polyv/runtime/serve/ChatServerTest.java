@@ -152,5 +152,10 @@ class ChatServerTest {
         HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals("ok", JSON.readTree(health.body()).get("status").asText());
+        HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.body().contains("# TYPE polyv_generated_tokens_total counter\npolyv_generated_tokens_total "), metrics.body());
+        assertTrue(metrics.body().lines().anyMatch(l -> l.equals("polyv_requests_queued 0")), metrics.body());
     }
 }
