@@ -40,6 +40,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "budget of a request without max_tokens (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
+    @Option(names = "--prefix-cache", defaultValue = "4", paramLabel = "N",
+            description = "finished conversations kept so that their next turn reuses the KV rows of the shared prefix "
+                    + "(same messages and pictures) instead of prefilling them again; 0 = off (default: ${DEFAULT-VALUE})")
+    int prefixCache;
+
     @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME", description = "cpu, cuda or cuda-bf16 (default: ${DEFAULT-VALUE})")
     String backend;
 
@@ -54,9 +59,10 @@ final class ServeCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be in [0, 65535], got " + port);
         if (maxBatch < 1) throw new IllegalArgumentException("--max-batch must be >= 1, got " + maxBatch);
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
+        if (prefixCache < 0) throw new IllegalArgumentException("--prefix-cache must be >= 0, got " + prefixCache);
         Backend be = BackendOption.create(backend, threads);
         CountDownLatch stopped = new CountDownLatch(1), closed = new CountDownLatch(1);
-        try (PolyV polyv = PolyV.load(model, be, tok); GenerationService service = new GenerationService(polyv, maxBatch);
+        try (PolyV polyv = PolyV.load(model, be, tok); GenerationService service = new GenerationService(polyv, maxBatch, prefixCache);
              ChatServer server = start(service)) {
             // Ctrl-C: stop accepting, let the requests in flight finish (the hook waits up to 30 s for that)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -67,8 +73,8 @@ final class ServeCommand implements Callable<Integer> {
                     Thread.currentThread().interrupt();
                 }
             }, "polyv-serve-stop"));
-            System.err.printf(Locale.ROOT, "polyv serve: %s on http://%s:%d (backend %s, max batch %d); Ctrl-C to stop%n", model, host,
-                    server.port(), be.name(), maxBatch);
+            System.err.printf(Locale.ROOT, "polyv serve: %s on http://%s:%d (backend %s, max batch %d, prefix cache %d); Ctrl-C to stop%n", model,
+                    host, server.port(), be.name(), maxBatch, prefixCache);
             stopped.await();
             System.err.println("polyv serve: stopping");
         } finally {

@@ -5,6 +5,7 @@ import ai.polyv.runtime.generate.GenerationResult;
 import ai.polyv.runtime.generate.Generator;
 import ai.polyv.runtime.generate.TextStream;
 import ai.polyv.runtime.generate.TokenConsumer;
+import ai.polyv.runtime.model.PrefixCache;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,27 +74,44 @@ public final class GenerationService implements AutoCloseable {
      * @param generatedTokens tokens streamed to the callers
      * @param decodeSteps     batched decode steps run
      * @param meanBatch       sequences per decode step, on average (0 before the first step)
+     * @param reusedPromptTokens prompt tokens served from the prefix cache instead of being prefilled
      */
     public record Stats(long submitted, long completed, long failed, long cancelled, int queued, int active, long generatedTokens,
-                        long decodeSteps, double meanBatch) {}
+                        long decodeSteps, double meanBatch, long reusedPromptTokens) {}
 
     private final PolyV polyv;
     private final int maxBatch;
     private final java.util.concurrent.atomic.LongAdder submitted = new java.util.concurrent.atomic.LongAdder(),
             completed = new java.util.concurrent.atomic.LongAdder(), failed = new java.util.concurrent.atomic.LongAdder(),
             cancelled = new java.util.concurrent.atomic.LongAdder();
-    private volatile long generatedTokens, decodeSteps, stepSequences;   // written by the worker only
+    /** Shorter shared prefixes are prefilled again (reuse would not pay for the bookkeeping). */
+    public static final int MIN_REUSED_PREFIX = 16;
+
+    private final PrefixCache cache;   // null: no reuse
+    private volatile long generatedTokens, decodeSteps, stepSequences, reusedTokens;   // written by the worker only
     private volatile int active;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Object submitLock = new Object();
     private final Thread worker;
     private volatile boolean closed;
 
-    /** Starts the worker thread ({@code polyv-generation}, a daemon). */
+    /** Starts the worker thread ({@code polyv-generation}, a daemon), without prefix reuse. */
     public GenerationService(PolyV polyv, int maxBatch) {
+        this(polyv, maxBatch, 0);
+    }
+
+    /**
+     * Starts the worker thread; up to {@code prefixCacheSessions} finished sessions (0: none) are kept so that a
+     * request that starts like an earlier one (the next turn of a chat, with the same picture) reuses its KV
+     * rows and skips their prefill and vision encoding ({@link PrefixCache}; at least {@value #MIN_REUSED_PREFIX}
+     * tokens). Each kept session holds its KV cache: size the count to the memory.
+     */
+    public GenerationService(PolyV polyv, int maxBatch, int prefixCacheSessions) {
         this.polyv = Objects.requireNonNull(polyv, "polyv");
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
+        if (prefixCacheSessions < 0) throw new IllegalArgumentException("prefix cache sessions must be >= 0, got " + prefixCacheSessions);
         this.maxBatch = maxBatch;
+        this.cache = prefixCacheSessions == 0 ? null : new PrefixCache(prefixCacheSessions, MIN_REUSED_PREFIX);
         this.worker = new Thread(this::run, "polyv-generation");
         worker.setDaemon(true);
         worker.start();
@@ -130,7 +148,7 @@ public final class GenerationService implements AutoCloseable {
     public Stats stats() {
         long steps = decodeSteps;
         return new Stats(submitted.sum(), completed.sum(), failed.sum(), cancelled.sum(), queue.size(), active, generatedTokens, steps,
-                steps == 0 ? 0 : (double) stepSequences / steps);
+                steps == 0 ? 0 : (double) stepSequences / steps, reusedTokens);
     }
 
     /** No new submissions; every submitted request still runs to its end; returns once the worker has stopped. */
@@ -150,7 +168,8 @@ public final class GenerationService implements AutoCloseable {
     private void run() {
         Map<Integer, Running> running = new LinkedHashMap<>();
         int nextId = 0;
-        try (Generator.Batch batch = new Generator(polyv.model()).newBatch()) {
+        Generator gen = new Generator(polyv.model());
+        try (Generator.Batch batch = cache == null ? gen.newBatch() : gen.newBatch(cache)) {
             while (true) {
                 // admit: wait for work only when the batch is empty; what arrived together is prefilled together
                 List<Integer> ids = new ArrayList<>();
@@ -192,6 +211,7 @@ public final class GenerationService implements AutoCloseable {
                         it.remove();
                     }
                 }
+                reusedTokens = batch.reusedRows();
                 if (batch.size() == 0) continue;
                 active = batch.size();
                 try {
@@ -236,6 +256,7 @@ public final class GenerationService implements AutoCloseable {
             CancellationException stop = new CancellationException("the generation worker stopped");
             running.values().forEach(r -> r.pending.future().completeExceptionally(stop));
             for (Pending p; (p = queue.poll()) != null; ) p.future().completeExceptionally(stop);
+            if (cache != null) cache.close();
         }
     }
 

@@ -1,6 +1,7 @@
 package ai.polyv.runtime.generate;
 
 import ai.polyv.runtime.model.PolyVModel;
+import ai.polyv.runtime.model.PrefixCache;
 import ai.polyv.runtime.model.RoutingStats;
 import ai.polyv.runtime.model.Session;
 import ai.polyv.runtime.model.VisionInput;
@@ -134,7 +135,16 @@ public final class Generator {
 
     /** An empty batch to admit sequences into and step ({@link Batch}). */
     public Batch newBatch() {
-        return new Batch();
+        return new Batch(null);
+    }
+
+    /**
+     * An empty batch that reuses KV prefixes: a job whose prompt starts like a session in {@code cache} (the
+     * next turn of a conversation) takes it over, or copies its rows, and prefills only the rest; finished
+     * sessions go into the cache instead of being closed. The cache outlives the batch (the caller closes it).
+     */
+    public Batch newBatch(PrefixCache cache) {
+        return new Batch(Objects.requireNonNull(cache, "cache"));
     }
 
     private void checkPrompt(Job job) {
@@ -154,7 +164,17 @@ public final class Generator {
     public final class Batch implements AutoCloseable {
         private final List<Slot> active = new ArrayList<>();
 
-        private Batch() {}
+        private final PrefixCache cache;   // null: no reuse
+        private long reusedRows;
+
+        private Batch(PrefixCache cache) {
+            this.cache = cache;
+        }
+
+        /** Prompt rows served from the prefix cache instead of being prefilled, since the batch was made. */
+        public long reusedRows() {
+            return reusedRows;
+        }
 
         /** A sequence that ended in the last step, with the id it was admitted under. */
         public record Finished(int id, Result result) {}
@@ -191,7 +211,27 @@ public final class Generator {
                     throw jobs.size() == 1 ? e : new IllegalArgumentException("job " + ids.get(i) + ": " + e.getMessage(), e);
                 }
             }
-            active.addAll(Slot.prefill(model, ids, jobs, model.config().text().maxPositionEmbeddings()));
+            int context = model.config().text().maxPositionEmbeddings();
+            List<Integer> freshIds = new ArrayList<>();
+            List<Job> freshJobs = new ArrayList<>();
+            List<Slot> resumed = new ArrayList<>();
+            try {
+                for (int i = 0; i < jobs.size(); i++) {
+                    PrefixCache.Hit hit = cache == null ? null : cache.take(jobs.get(i).promptIds(), jobs.get(i).vision(), model.dims());
+                    if (hit == null) {
+                        freshIds.add(ids.get(i));
+                        freshJobs.add(jobs.get(i));
+                    } else {
+                        resumed.add(Slot.resume(model, ids.get(i), jobs.get(i), hit, cache, context));
+                        reusedRows += hit.rows();
+                    }
+                }
+                if (!freshJobs.isEmpty()) active.addAll(Slot.prefill(model, freshIds, freshJobs, context));
+            } catch (RuntimeException e) {
+                resumed.forEach(r -> r.session.close());
+                throw e;
+            }
+            active.addAll(resumed);
         }
 
         /** Removes sequence {@code id} without a result (its cache is freed); false when it is not in the batch. */
@@ -217,7 +257,7 @@ public final class Generator {
                 Slot s = it.next();
                 StopReason reason = s.sampleNext(onToken);
                 if (reason != null) {
-                    done.add(new Finished(s.index, s.finish(reason)));
+                    done.add(new Finished(s.index, s.finish(reason, cache)));
                     it.remove();
                 }
             }
@@ -290,6 +330,37 @@ public final class Generator {
             }
         }
 
+        /**
+         * A slot for {@code job} from a cached session whose first {@code hit.rows()} rows it shares: the session
+         * itself when it has room for the job (truncated to the prefix), else a new one with the prefix copied; the
+         * rest of the prompt is fed by {@link Session#extend}. A copied-from session goes back to the cache.
+         */
+        static Slot resume(PolyVModel model, int index, Job job, PrefixCache.Hit hit, PrefixCache cache, int context) {
+            int capacity = (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
+            Session session = hit.session();
+            long t0 = System.nanoTime();
+            try {
+                if (session.maxTokens() >= capacity) {
+                    session.truncate(hit.rows());
+                } else {
+                    Session bigger = model.newSession(capacity);
+                    try {
+                        bigger.copyPrefix(session, hit.rows());
+                    } catch (RuntimeException e) {
+                        bigger.close();
+                        throw e;
+                    }
+                    cache.offer(session);
+                    session = bigger;
+                }
+                float[] logits = session.extend(Arrays.copyOfRange(job.promptIds(), hit.rows(), job.promptIds().length));
+                return new Slot(index, job, session, capacity, System.nanoTime() - t0, logits);
+            } catch (RuntimeException e) {
+                session.close();
+                throw e;
+            }
+        }
+
         /** Samples from the current logits; returns why the job ended, or null when it needs another step. */
         StopReason sampleNext(BatchListener onToken) {
             int id = sampler.sample(logits);
@@ -308,10 +379,12 @@ public final class Generator {
             steps++;
         }
 
-        Result finish(StopReason reason) {
+        /** The result; the session goes to {@code cache} for reuse, or is closed without one. */
+        Result finish(StopReason reason, PrefixCache cache) {
             Result r = new Result(Arrays.copyOf(out, n), reason, job.promptIds().length, prefillNanos, session.visionNanos(), decodeNanos, steps,
-                    session.routingStats());
-            session.close();
+                    session.routingStats().snapshot());
+            if (cache != null) cache.offer(session);
+            else session.close();
             return r;
         }
     }

@@ -30,6 +30,18 @@ public final class RoutingStats {
         }
     }
 
+    /** An independent copy of the counts so far. */
+    public RoutingStats snapshot() {
+        RoutingStats c = new RoutingStats(layers, numExperts);
+        for (int l = 0; l < counts.length; l++) for (int m = 0; m < counts[l].length; m++) c.counts[l][m] = counts[l][m].clone();
+        return c;
+    }
+
+    /** Forgets every count. */
+    void clear() {
+        for (long[][] l : counts) for (long[] m : l) java.util.Arrays.fill(m, 0);
+    }
+
     private int slot(int layer) {
         for (int i = 0; i < layers.length; i++) if (layers[i] == layer) return i;
         throw new IllegalArgumentException("layer " + layer + " is not an MoE layer " + Arrays.toString(layers));

@@ -27,6 +27,10 @@ public final class Session implements AutoCloseable {
     private boolean prefilled;
     private boolean closed;
     private long visionNanos;
+    private final int[] ids;              // [maxTokens] the token of each cache row
+    private final long[] nextAfter;       // [maxTokens] the position a text token after row i would get
+    private List<VisionInput> vision = List.of();   // inputs whose placeholder runs are in the cache
+    private int[] visionStarts = new int[0];        // first row of each run
 
     Session(PolyVModel model, int maxTokens) {
         this.model = model;
@@ -45,6 +49,8 @@ public final class Session implements AutoCloseable {
             vCache[l] = cacheSpace.f32(maxTokens, (long) tc.kvHeads() * tc.headDim());
         }
         this.stats = dims.moe() == null ? new RoutingStats(new int[0], 0) : new RoutingStats(dims.moe().layers(), dims.moe().numExperts());
+        this.ids = new int[maxTokens];
+        this.nextAfter = new long[maxTokens];
     }
 
     /** Prefill; returns the logits of the last position {@code [vocab]}. */
@@ -141,9 +147,18 @@ public final class Session implements AutoCloseable {
             float[][] logits = forward(first.model, ws, x, pos, rows, mod, trace);
             for (int i = 0; i < b; i++) {
                 Session s = sessions.get(i);
+                int[] p = inputIds.get(i);
                 s.prefilled = true;
-                s.length = inputIds.get(i).length;
+                s.length = p.length;
                 s.nextPos = mps[i].next();
+                System.arraycopy(p, 0, s.ids, 0, p.length);
+                long max = -1;
+                for (int r = 0; r < p.length; r++) {
+                    for (int a = 0; a < 3; a++) max = Math.max(max, mps[i].pos()[a][r]);
+                    s.nextAfter[r] = max + 1;
+                }
+                s.vision = List.copyOf(visionInputs.get(i));
+                s.visionStarts = mps[i].segments().clone();
             }
             return logits;
         }
@@ -222,12 +237,118 @@ public final class Session implements AutoCloseable {
             Tensor x = ws.f32(b, first.dims.text().hidden());
             first.be.embedding(first.model.weights().embedTokens, tokenIds, x);
             float[][] logits = forward(first.model, ws, x, pos, rows, first.modalities(tokenIds), null);
-            for (Session s : batch) {
+            for (int i = 0; i < b; i++) {
+                Session s = batch.get(i);
+                s.ids[s.length] = tokenIds[i];
+                s.nextAfter[s.length] = s.nextPos + 1;
                 s.length++;
                 s.nextPos++;
             }
             return logits;
         }
+    }
+
+    /**
+     * Feeds more text tokens after what is in the cache, in one pass (a chat's next user turn after a reused
+     * prefix); returns the last one's logits {@code [vocab]}. Vision placeholders are not accepted here: a prompt
+     * whose new part holds visuals is prefilled in a fresh session.
+     */
+    public float[] extend(int[] more) {
+        checkMembers(List.of(this), "extend");
+        if (!prefilled) throw new IllegalStateException("extend before prefill");
+        int n = more.length;
+        if (n == 0) throw new IllegalArgumentException("nothing to extend with");
+        if (length + n > maxTokens) {
+            throw new IllegalArgumentException(n + " more tokens after " + length + " exceed the session's maxTokens " + maxTokens);
+        }
+        checkIds(more, length);
+        for (int i = 0; i < n; i++) {
+            if (more[i] == dims.tokens().imageTokenId() || more[i] == dims.tokens().videoTokenId()) {
+                throw new IllegalArgumentException("token " + more[i] + " at position " + (length + i) + " is a vision placeholder: extend takes text only");
+            }
+        }
+        long[][] pos = new long[3][n];
+        for (int i = 0; i < n; i++) for (int a = 0; a < 3; a++) pos[a][i] = nextPos + i;
+        try (Workspace ws = be.workspace()) {
+            Tensor x = ws.f32(n, dims.text().hidden());
+            be.embedding(model.weights().embedTokens, more, x);
+            float[] logits = forward(model, ws, x, pos, List.of(new Rows(this, 0, n)), modalities(more), null)[0];
+            for (int i = 0; i < n; i++) {
+                ids[length + i] = more[i];
+                nextAfter[length + i] = nextPos + i + 1;
+            }
+            length += n;
+            nextPos += n;
+            return logits;
+        }
+    }
+
+    /**
+     * Keeps only the first {@code rows} cache rows (a reused prefix); the next token goes at row {@code rows}.
+     * The cut may not fall inside a vision placeholder run. Routing statistics and the vision time restart:
+     * they count what is computed from here on.
+     */
+    public void truncate(int rows) {
+        checkMembers(List.of(this), "truncate");
+        if (!prefilled) throw new IllegalStateException("truncate before prefill");
+        if (rows < 1 || rows > length) throw new IllegalArgumentException("cannot keep " + rows + " of " + length + " rows");
+        int keep = visionRunsBefore(rows);
+        length = rows;
+        nextPos = nextAfter[rows - 1];
+        vision = List.copyOf(vision.subList(0, keep));
+        visionStarts = Arrays.copyOf(visionStarts, keep);
+        stats.clear();
+        visionNanos = 0;
+    }
+
+    /**
+     * Fills this fresh session with the first {@code rows} rows of {@code src} (KV cache, tokens, positions; device
+     * to device on the GPU), as if it had prefilled them; for a reused prefix that needs more room than
+     * {@code src} has. The cut may not fall inside a vision placeholder run.
+     */
+    public void copyPrefix(Session src, int rows) {
+        checkMembers(List.of(this, src), "copy");
+        if (prefilled) throw new IllegalStateException("copyPrefix into a session that is already prefilled");
+        if (!src.prefilled) throw new IllegalStateException("copyPrefix from a session that was not prefilled");
+        if (rows < 1 || rows > src.length) throw new IllegalArgumentException("cannot copy " + rows + " of " + src.length + " rows");
+        if (rows > maxTokens) throw new IllegalArgumentException(rows + " rows exceed the session's maxTokens " + maxTokens);
+        int keep = src.visionRunsBefore(rows);
+        for (int l = 0; l < kCache.length; l++) {
+            be.copy(src.kCache[l].rows(0, rows), kCache[l].rows(0, rows));
+            be.copy(src.vCache[l].rows(0, rows), vCache[l].rows(0, rows));
+        }
+        System.arraycopy(src.ids, 0, ids, 0, rows);
+        System.arraycopy(src.nextAfter, 0, nextAfter, 0, rows);
+        vision = List.copyOf(src.vision.subList(0, keep));
+        visionStarts = Arrays.copyOf(src.visionStarts, keep);
+        prefilled = true;
+        length = rows;
+        nextPos = src.nextAfter[rows - 1];
+    }
+
+    /** How many vision runs end at or before row {@code rows}; fails when {@code rows} cuts through one. */
+    private int visionRunsBefore(int rows) {
+        int merge = dims.vision().mergeSize(), keep = 0;
+        for (int v = 0; v < vision.size(); v++) {
+            int a = visionStarts[v], end = a + vision.get(v).grid().mergedTokens(merge);
+            if (end <= rows) keep++;
+            else if (a < rows) throw new IllegalArgumentException("row " + rows + " cuts through vision run " + v + " (rows " + a + " to " + end + ")");
+        }
+        return keep;
+    }
+
+    /** The tokens in the cache, row by row {@code [length]}. */
+    public int[] tokens() {
+        return Arrays.copyOf(ids, length);
+    }
+
+    /** The vision inputs whose placeholder runs are in the cache, in order, and the first row of each. */
+    public List<VisionInput> visionInputs() {
+        return vision;
+    }
+
+    public int[] visionStarts() {
+        return visionStarts.clone();
     }
 
     /** Tokens in the cache (prompt + decoded). */

@@ -43,4 +43,10 @@ public record VisionInput(Kind kind, float[] pixelValues, GridThw grid, double s
                     + " values, not a multiple of grid " + grid + " patches (" + grid.patches() + ")");
         }
     }
+
+    /** Same kind, grid, time step, pixels and 3D encoding (arrays compared by content): the encoder would give the same rows. */
+    public boolean sameContent(VisionInput o) {
+        return o != null && kind == o.kind && grid.equals(o.grid) && Double.compare(secondsPerGrid, o.secondsPerGrid) == 0
+                && java.util.Arrays.equals(pixelValues, o.pixelValues) && java.util.Arrays.equals(pe3d, o.pe3d);
+    }
 }

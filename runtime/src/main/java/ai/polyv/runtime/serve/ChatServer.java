@@ -207,6 +207,7 @@ public final class ChatServer implements AutoCloseable {
         metric(b, "polyv_generated_tokens_total", "counter", "tokens generated", s.generatedTokens());
         metric(b, "polyv_decode_steps_total", "counter", "batched decode steps", s.decodeSteps());
         metric(b, "polyv_decode_batch_mean", "gauge", "sequences per decode step on average", s.meanBatch());
+        metric(b, "polyv_prompt_tokens_reused_total", "counter", "prompt tokens served from the prefix cache", s.reusedPromptTokens());
         return b.toString();
     }
 

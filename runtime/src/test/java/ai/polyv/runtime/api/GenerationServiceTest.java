@@ -118,6 +118,29 @@ class GenerationServiceTest {
     }
 
     @Test
+    void theNextTurnOfAConversationReusesItsPrefix() throws Exception {
+        GenerationRequest first = golden("image");
+        int[] answer = polyv.generate(first).ids();
+        int[] prompt = GoldenCases.ints(GoldenCases.G.i64("image.input_ids"));
+        int[] second = Arrays.copyOf(prompt, prompt.length + answer.length + 2);
+        System.arraycopy(answer, 0, second, prompt.length, answer.length);
+        second[second.length - 2] = 31;
+        second[second.length - 1] = 32;
+        GenerationRequest.Builder b = GenerationRequest.builderOfIds(second).maxNewTokens(4).greedy().noDefaultStopTokens();
+        GoldenCases.visualsOf("image").forEach(b::visual);                    // the same picture, sent again
+        GenerationRequest next = b.build();
+        int[] want = polyv.generate(next).ids();                                // alone, no cache
+        try (GenerationService service = new GenerationService(polyv, 2, 4)) {
+            assertArrayEquals(answer, service.submit(first, TokenConsumer.NONE).get(60, TimeUnit.SECONDS).ids());
+            GenerationResult r = service.submit(next, TokenConsumer.NONE).get(60, TimeUnit.SECONDS);
+            assertArrayEquals(want, r.ids(), "turn 2 on the reused prefix");
+            assertEquals(prompt.length + answer.length - 1, service.stats().reusedPromptTokens());
+            assertEquals(0, r.timings().visionNanos(), "the picture was not encoded again");
+        }
+        assertThrows(IllegalArgumentException.class, () -> new GenerationService(polyv, 2, -1));
+    }
+
+    @Test
     void closeFinishesSubmittedRequestsThenRefusesNewOnes() throws Exception {
         GenerationService service = new GenerationService(polyv, 2);
         CompletableFuture<GenerationResult> a = service.submit(golden("text"), TokenConsumer.NONE);

@@ -1,0 +1,64 @@
+package ai.polyv.runtime.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.polyv.runtime.backend.CpuBackend;
+import ai.polyv.runtime.model.PolyVModel;
+import ai.polyv.runtime.model.PrefixCache;
+import ai.polyv.runtime.model.VisionInput;
+import ai.polyv.runtime.preprocess.GoldenFile;
+import ai.polyv.runtime.preprocess.RgbFrames;
+import ai.polyv.runtime.preprocess.VisionPreprocessor;
+import ai.polyv.runtime.sampling.SamplingOptions;
+import ai.polyv.runtime.sampling.StopTokens;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A conversation's second turn through a batch with a prefix cache: the same ids as without one, its prefix not prefilled again. */
+class PrefixCacheGenerationTest {
+    static final GoldenFile G = GoldenFile.open("tiny-a");
+
+    @Test
+    void secondTurnReusesTheFirstTurnsRowsAndGivesTheSameIds() {
+        try (CpuBackend be = new CpuBackend(2);
+             PolyVModel model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), be)) {
+            int[] prompt = Arrays.stream(G.i64("image.input_ids")).mapToInt(Math::toIntExact).toArray();
+            int[] s = G.shape("image.image0.frames_u8");
+            VisionInput image = new VisionPreprocessor().image(new RgbFrames(1, s[1], s[2], G.u8("image.image0.frames_u8")));
+            Generator gen = new Generator(model);
+            Generator.Job first = new Generator.Job(prompt, List.of(image), 6, SamplingOptions.GREEDY, StopTokens.of());
+            int[] answer = gen.generate(List.of(first), 1, (j, id) -> { }).get(0).tokens();
+            assertArrayEquals(Arrays.stream(G.i64("image.greedy_ids")).mapToInt(Math::toIntExact).limit(6).toArray(), answer);
+            // turn 2: the whole first turn, its answer, then new text (the same picture is sent again)
+            int[] second = Arrays.copyOf(prompt, prompt.length + answer.length + 3);
+            System.arraycopy(answer, 0, second, prompt.length, answer.length);
+            second[second.length - 3] = 21;
+            second[second.length - 2] = 22;
+            second[second.length - 1] = 23;
+            Generator.Job next = new Generator.Job(second, List.of(image), 5, SamplingOptions.GREEDY, StopTokens.of());
+            int[] want = gen.generate(List.of(next), 1, (j, id) -> { }).get(0).tokens();
+
+            try (PrefixCache cache = new PrefixCache(4, 8); Generator.Batch batch = gen.newBatch(cache)) {
+                int[] got1 = run(batch, 0, first);
+                assertArrayEquals(answer, got1);
+                assertEquals(1, cache.size(), "the finished session is kept");
+                int[] got2 = run(batch, 1, next);
+                assertArrayEquals(want, got2, "turn 2 with the reused prefix");
+                // the first turn's session fed its prompt and all but the last answer token: those rows are reused
+                assertEquals(prompt.length + answer.length - 1, batch.reusedRows());
+                assertTrue(cache.size() >= 1);
+            }
+        }
+    }
+
+    private static int[] run(Generator.Batch batch, int id, Generator.Job job) {
+        batch.admit(id, job);
+        while (true) {
+            for (Generator.Batch.Finished f : batch.step((j, t) -> { })) if (f.id() == id) return f.result().tokens();
+        }
+    }
+}
