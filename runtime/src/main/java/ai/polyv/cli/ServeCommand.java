@@ -45,6 +45,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "(same messages and pictures) instead of prefilling them again; 0 = off (default: ${DEFAULT-VALUE})")
     int prefixCache;
 
+    @Option(names = "--prefill-chunk", defaultValue = "256", paramLabel = "N",
+            description = "prompts longer than this are prefilled N tokens per decode step, so running requests keep "
+                    + "streaming meanwhile; 0 = whole prompts (default: ${DEFAULT-VALUE})")
+    int prefillChunk;
+
     @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME", description = "cpu, cuda or cuda-bf16 (default: ${DEFAULT-VALUE})")
     String backend;
 
@@ -60,9 +65,10 @@ final class ServeCommand implements Callable<Integer> {
         if (maxBatch < 1) throw new IllegalArgumentException("--max-batch must be >= 1, got " + maxBatch);
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
         if (prefixCache < 0) throw new IllegalArgumentException("--prefix-cache must be >= 0, got " + prefixCache);
+        if (prefillChunk < 0) throw new IllegalArgumentException("--prefill-chunk must be >= 0, got " + prefillChunk);
         Backend be = BackendOption.create(backend, threads);
         CountDownLatch stopped = new CountDownLatch(1), closed = new CountDownLatch(1);
-        try (PolyV polyv = PolyV.load(model, be, tok); GenerationService service = new GenerationService(polyv, maxBatch, prefixCache);
+        try (PolyV polyv = PolyV.load(model, be, tok); GenerationService service = new GenerationService(polyv, new GenerationService.Options(maxBatch, prefixCache, prefillChunk));
              ChatServer server = start(service)) {
             // Ctrl-C: stop accepting, let the requests in flight finish (the hook waits up to 30 s for that)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

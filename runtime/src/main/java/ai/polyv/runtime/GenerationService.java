@@ -88,6 +88,7 @@ public final class GenerationService implements AutoCloseable {
     public static final int MIN_REUSED_PREFIX = 16;
 
     private final PrefixCache cache;   // null: no reuse
+    private final int prefillChunk;    // 0: whole prompts
     private volatile long generatedTokens, decodeSteps, stepSequences, reusedTokens;   // written by the worker only
     private volatile int active;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -95,23 +96,36 @@ public final class GenerationService implements AutoCloseable {
     private final Thread worker;
     private volatile boolean closed;
 
-    /** Starts the worker thread ({@code polyv-generation}, a daemon), without prefix reuse. */
-    public GenerationService(PolyV polyv, int maxBatch) {
-        this(polyv, maxBatch, 0);
+    /**
+     * How the service batches.
+     *
+     * @param maxBatch            sequences decoded together
+     * @param prefixCacheSessions finished sessions kept so that a request that starts like an earlier one (the next
+     *                            turn of a chat, with the same picture) reuses its KV rows and skips their prefill and
+     *                            vision encoding ({@link PrefixCache}; at least {@value #MIN_REUSED_PREFIX} tokens);
+     *                            0: none. Each kept session holds its KV cache: size the count to the memory
+     * @param prefillChunk        prompts longer than this are prefilled in pieces of this many tokens, one piece per
+     *                            decode step, so the others keep decoding meanwhile; 0: whole prompts
+     */
+    public record Options(int maxBatch, int prefixCacheSessions, int prefillChunk) {
+        public Options {
+            if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
+            if (prefixCacheSessions < 0) throw new IllegalArgumentException("prefix cache sessions must be >= 0, got " + prefixCacheSessions);
+            if (prefillChunk < 0) throw new IllegalArgumentException("prefill chunk must be >= 0, got " + prefillChunk);
+        }
     }
 
-    /**
-     * Starts the worker thread; up to {@code prefixCacheSessions} finished sessions (0: none) are kept so that a
-     * request that starts like an earlier one (the next turn of a chat, with the same picture) reuses its KV
-     * rows and skips their prefill and vision encoding ({@link PrefixCache}; at least {@value #MIN_REUSED_PREFIX}
-     * tokens). Each kept session holds its KV cache: size the count to the memory.
-     */
-    public GenerationService(PolyV polyv, int maxBatch, int prefixCacheSessions) {
+    /** Starts the worker thread ({@code polyv-generation}, a daemon): no prefix reuse, whole-prompt prefills. */
+    public GenerationService(PolyV polyv, int maxBatch) {
+        this(polyv, new Options(maxBatch, 0, 0));
+    }
+
+    /** Starts the worker thread with these options. */
+    public GenerationService(PolyV polyv, Options options) {
         this.polyv = Objects.requireNonNull(polyv, "polyv");
-        if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
-        if (prefixCacheSessions < 0) throw new IllegalArgumentException("prefix cache sessions must be >= 0, got " + prefixCacheSessions);
-        this.maxBatch = maxBatch;
-        this.cache = prefixCacheSessions == 0 ? null : new PrefixCache(prefixCacheSessions, MIN_REUSED_PREFIX);
+        this.maxBatch = options.maxBatch();
+        this.prefillChunk = options.prefillChunk();
+        this.cache = options.prefixCacheSessions() == 0 ? null : new PrefixCache(options.prefixCacheSessions(), MIN_REUSED_PREFIX);
         this.worker = new Thread(this::run, "polyv-generation");
         worker.setDaemon(true);
         worker.start();
@@ -169,7 +183,7 @@ public final class GenerationService implements AutoCloseable {
         Map<Integer, Running> running = new LinkedHashMap<>();
         int nextId = 0;
         Generator gen = new Generator(polyv.model());
-        try (Generator.Batch batch = cache == null ? gen.newBatch() : gen.newBatch(cache)) {
+        try (Generator.Batch batch = prefillChunk > 0 ? gen.newBatch(cache, prefillChunk) : cache == null ? gen.newBatch() : gen.newBatch(cache)) {
             while (true) {
                 // admit: wait for work only when the batch is empty; what arrived together is prefilled together
                 List<Integer> ids = new ArrayList<>();

@@ -135,7 +135,7 @@ public final class Generator {
 
     /** An empty batch to admit sequences into and step ({@link Batch}). */
     public Batch newBatch() {
-        return new Batch(null);
+        return new Batch(null, 0);
     }
 
     /**
@@ -144,7 +144,18 @@ public final class Generator {
      * sessions go into the cache instead of being closed. The cache outlives the batch (the caller closes it).
      */
     public Batch newBatch(PrefixCache cache) {
-        return new Batch(Objects.requireNonNull(cache, "cache"));
+        return new Batch(Objects.requireNonNull(cache, "cache"), 0);
+    }
+
+    /**
+     * A batch with chunked prefill: a prompt longer than {@code prefillChunk} tokens is prefilled in pieces, one
+     * per {@link Batch#step}, so that the other sequences keep decoding meanwhile instead of waiting for the whole
+     * prompt (the first piece reaches past the prompt's last vision placeholder: the vision encoder runs once).
+     * {@code cache} may be null (no prefix reuse).
+     */
+    public Batch newBatch(PrefixCache cache, int prefillChunk) {
+        if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be >= 1 token, got " + prefillChunk);
+        return new Batch(cache, prefillChunk);
     }
 
     private void checkPrompt(Job job) {
@@ -165,10 +176,17 @@ public final class Generator {
         private final List<Slot> active = new ArrayList<>();
 
         private final PrefixCache cache;   // null: no reuse
-        private long reusedRows;
+        private final int prefillChunk;    // 0: whole prompts
+        private long reusedRows, prefillPieces;
 
-        private Batch(PrefixCache cache) {
+        private Batch(PrefixCache cache, int prefillChunk) {
             this.cache = cache;
+            this.prefillChunk = prefillChunk;
+        }
+
+        /** Prompt pieces fed after the first one by chunked prefill, since the batch was made. */
+        public long prefillPieces() {
+            return prefillPieces;
         }
 
         /** Prompt rows served from the prefix cache instead of being prefilled, since the batch was made. */
@@ -226,7 +244,7 @@ public final class Generator {
                         reusedRows += hit.rows();
                     }
                 }
-                if (!freshJobs.isEmpty()) active.addAll(Slot.prefill(model, freshIds, freshJobs, context));
+                if (!freshJobs.isEmpty()) active.addAll(Slot.prefill(model, freshIds, freshJobs, context, prefillChunk));
             } catch (RuntimeException e) {
                 resumed.forEach(r -> r.session.close());
                 throw e;
@@ -253,25 +271,33 @@ public final class Generator {
          */
         public List<Finished> step(BatchListener onToken) {
             List<Finished> done = new ArrayList<>();
+            for (Slot s : active) {                                  // chunked prefill: one more piece each
+                if (s.pending != null) {
+                    s.feedPiece(prefillChunk);
+                    prefillPieces++;
+                }
+            }
             for (var it = active.iterator(); it.hasNext(); ) {
                 Slot s = it.next();
+                if (s.pending != null) continue;                      // still prefilling: no token yet
                 StopReason reason = s.sampleNext(onToken);
                 if (reason != null) {
                     done.add(new Finished(s.index, s.finish(reason, cache)));
                     it.remove();
                 }
             }
-            if (active.isEmpty()) return done;
-            List<Session> sessions = new ArrayList<>(active.size());
-            int[] next = new int[active.size()];
+            List<Slot> ready = active.stream().filter(s -> s.pending == null).toList();
+            if (ready.isEmpty()) return done;
+            List<Session> sessions = new ArrayList<>(ready.size());
+            int[] next = new int[ready.size()];
             for (int i = 0; i < next.length; i++) {
-                sessions.add(active.get(i).session);
-                next[i] = active.get(i).next;
+                sessions.add(ready.get(i).session);
+                next[i] = ready.get(i).next;
             }
             long t1 = System.nanoTime();
             float[][] logits = Session.decode(sessions, next);
             long dt = System.nanoTime() - t1;
-            for (int i = 0; i < next.length; i++) active.get(i).stepped(logits[i], dt);
+            for (int i = 0; i < next.length; i++) ready.get(i).stepped(logits[i], dt);
             return done;
         }
 
@@ -289,7 +315,8 @@ public final class Generator {
         final Session session;
         final Sampler sampler;
         final int capacity;
-        final long prefillNanos;
+        long prefillNanos;
+        int[] pending;         // prompt ids still to feed (chunked prefill), or null
         final int[] out;
         int n, steps, next;
         long decodeNanos;
@@ -307,27 +334,51 @@ public final class Generator {
         }
 
         /** Sessions for {@code jobs}, prefilled together ({@link Session#prefill(List, List, List)}); each slot's prefill time is the batch's. */
-        static List<Slot> prefill(PolyVModel model, List<Integer> indices, List<Job> jobs, int context) {
+        static List<Slot> prefill(PolyVModel model, List<Integer> indices, List<Job> jobs, int context, int chunk) {
             List<Session> sessions = new ArrayList<>(jobs.size());
             List<Integer> capacities = new ArrayList<>(jobs.size());
+            List<int[]> firstParts = new ArrayList<>(jobs.size());
             try {
                 for (Job job : jobs) {
                     int capacity = (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
                     capacities.add(capacity);
                     sessions.add(model.newSession(capacity));
+                    firstParts.add(Arrays.copyOf(job.promptIds(), firstPart(model, job.promptIds(), chunk)));
                 }
                 long t0 = System.nanoTime();
-                float[][] logits = Session.prefill(sessions, jobs.stream().map(Job::promptIds).toList(), jobs.stream().map(Job::vision).toList());
+                float[][] logits = Session.prefill(sessions, firstParts, jobs.stream().map(Job::vision).toList());
                 long nanos = System.nanoTime() - t0;
                 List<Slot> out = new ArrayList<>(jobs.size());
                 for (int i = 0; i < jobs.size(); i++) {
-                    out.add(new Slot(indices.get(i), jobs.get(i), sessions.get(i), capacities.get(i), nanos, logits[i]));
+                    Slot slot = new Slot(indices.get(i), jobs.get(i), sessions.get(i), capacities.get(i), nanos, logits[i]);
+                    int[] p = jobs.get(i).promptIds();
+                    int first = firstParts.get(i).length;
+                    if (first < p.length) slot.pending = Arrays.copyOfRange(p, first, p.length);
+                    out.add(slot);
                 }
                 return out;
             } catch (RuntimeException e) {
                 sessions.forEach(Session::close);
                 throw e;
             }
+        }
+
+        /** Prompt tokens of the first prefill: all, or with chunking at least {@code chunk} and past the last vision placeholder. */
+        static int firstPart(PolyVModel model, int[] prompt, int chunk) {
+            if (chunk <= 0 || prompt.length <= chunk) return prompt.length;
+            int image = model.dims().tokens().imageTokenId(), video = model.dims().tokens().videoTokenId(), last = -1;
+            for (int i = 0; i < prompt.length; i++) if (prompt[i] == image || prompt[i] == video) last = i;
+            return Math.min(prompt.length, Math.max(chunk, last + 1));
+        }
+
+        /** Feeds the next piece of the pending prompt; the last piece's logits are where sampling starts. */
+        void feedPiece(int chunk) {
+            int take = Math.min(chunk, pending.length);
+            long t0 = System.nanoTime();
+            float[] l = session.extend(Arrays.copyOf(pending, take));
+            prefillNanos += System.nanoTime() - t0;
+            pending = take == pending.length ? null : Arrays.copyOfRange(pending, take, pending.length);
+            if (pending == null) logits = l;
         }
 
         /**

@@ -130,14 +130,27 @@ class GenerationServiceTest {
         GoldenCases.visualsOf("image").forEach(b::visual);                    // the same picture, sent again
         GenerationRequest next = b.build();
         int[] want = polyv.generate(next).ids();                                // alone, no cache
-        try (GenerationService service = new GenerationService(polyv, 2, 4)) {
+        try (GenerationService service = new GenerationService(polyv, new GenerationService.Options(2, 4, 0))) {
             assertArrayEquals(answer, service.submit(first, TokenConsumer.NONE).get(60, TimeUnit.SECONDS).ids());
             GenerationResult r = service.submit(next, TokenConsumer.NONE).get(60, TimeUnit.SECONDS);
             assertArrayEquals(want, r.ids(), "turn 2 on the reused prefix");
             assertEquals(prompt.length + answer.length - 1, service.stats().reusedPromptTokens());
             assertEquals(0, r.timings().visionNanos(), "the picture was not encoded again");
         }
-        assertThrows(IllegalArgumentException.class, () -> new GenerationService(polyv, 2, -1));
+        assertThrows(IllegalArgumentException.class, () -> new GenerationService.Options(2, -1, 0));
+        assertThrows(IllegalArgumentException.class, () -> new GenerationService.Options(2, 0, -1));
+    }
+
+    @Test
+    void chunkedPrefillServesTheSameIds() throws Exception {
+        try (GenerationService service = new GenerationService(polyv, new GenerationService.Options(3, 0, 4))) {
+            List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
+            for (String c : GoldenCases.CASES) fs.add(service.submit(golden(c), TokenConsumer.NONE));
+            for (int i = 0; i < GoldenCases.CASES.length; i++) {
+                String c = GoldenCases.CASES[i];
+                assertArrayEquals(GoldenCases.ints(GoldenCases.G.i64(c + ".greedy_ids")), fs.get(i).get(60, TimeUnit.SECONDS).ids(), c);
+            }
+        }
     }
 
     @Test

@@ -52,6 +52,11 @@ class GeneratorGoldenTest {
 
     /** Vision inputs of a golden case, built from its frames in prompt order (image0, video0 as in golden.json). */
     static List<VisionInput> visionOf(String c) {
+        return visionOfGolden(c, model);
+    }
+
+    /** The same for any loaded tiny-a model {@code m} (its width sizes the 3D encoding). */
+    static List<VisionInput> visionOfGolden(String c, PolyVModel m) {
         List<VisionInput> out = new ArrayList<>();
         VisionPreprocessor pre = new VisionPreprocessor();
         for (String kind : new String[] {"image", "video"}) {
@@ -62,7 +67,7 @@ class GeneratorGoldenTest {
             if (kind.equals("image")) {
                 out.add(pre.image(f));
             } else if (G.names().contains(p + "depth")) {
-                out.add(ai.polyv.runtime.api.GoldenCases.scene(p, f).toVisionInput(model.config().text().hiddenSize(), 10000, 28));
+                out.add(ai.polyv.runtime.api.GoldenCases.scene(p, f).toVisionInput(m.config().text().hiddenSize(), 10000, 28));
             } else {
                 out.add(pre.video(f, G.f32(c + ".second_per_grid_ts")[0]));
             }

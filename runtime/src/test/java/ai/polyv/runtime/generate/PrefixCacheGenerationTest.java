@@ -55,6 +55,38 @@ class PrefixCacheGenerationTest {
         }
     }
 
+    /** Chunked prefill: the golden cases, prompts fed 5 tokens per step while the others decode, still give the golden ids. */
+    @Test
+    void chunkedPrefillGivesTheGoldenIds() {
+        try (CpuBackend be = new CpuBackend(2);
+             PolyVModel model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), be)) {
+            String[] cases = {"text", "image", "video", "mixed"};
+            List<Generator.Job> jobs = new java.util.ArrayList<>();
+            for (String c : cases) {
+                int[] p = Arrays.stream(G.i64(c + ".input_ids")).mapToInt(Math::toIntExact).toArray();
+                jobs.add(new Generator.Job(p, GeneratorGoldenTest.visionOfGolden(c, model), G.i64(c + ".greedy_ids").length, SamplingOptions.GREEDY,
+                        StopTokens.of()));
+            }
+            Generator gen = new Generator(model);
+            try (Generator.Batch batch = gen.newBatch(null, 5)) {
+                int[][] got = new int[cases.length][];
+                batch.admit(0, jobs.get(0));                                   // the text case starts decoding first
+                int admitted = 1, done = 0;
+                while (done < cases.length) {
+                    if (admitted < cases.length) batch.admit(admitted, jobs.get(admitted++));   // the others arrive one step apart
+                    for (Generator.Batch.Finished f : batch.step((j, t) -> { })) {
+                        got[f.id()] = f.result().tokens();
+                        done++;
+                    }
+                }
+                for (int i = 0; i < cases.length; i++) {
+                    assertArrayEquals(Arrays.stream(G.i64(cases[i] + ".greedy_ids")).mapToInt(Math::toIntExact).toArray(), got[i], cases[i]);
+                }
+                assertTrue(batch.prefillPieces() > 0, "prompts were fed in pieces");
+            }
+        }
+    }
+
     private static int[] run(Generator.Batch batch, int id, Generator.Job job) {
         batch.admit(id, job);
         while (true) {
