@@ -246,10 +246,8 @@ public final class GenerationService implements AutoCloseable {
                     }
                     running.clear();
                 }
-                if (batch.size() > 0) {                                       // the step decoded the survivors together
-                    decodeSteps++;
-                    stepSequences += batch.size();
-                }
+                decodeSteps = batch.decodeSteps();
+                stepSequences = batch.decodedTokens();
                 active = batch.size();
                 // requests whose consumer threw leave the batch
                 for (var it = running.entrySet().iterator(); it.hasNext(); ) {

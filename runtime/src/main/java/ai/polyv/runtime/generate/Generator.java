@@ -177,11 +177,20 @@ public final class Generator {
 
         private final PrefixCache cache;   // null: no reuse
         private final int prefillChunk;    // 0: whole prompts
-        private long reusedRows, prefillPieces;
+        private long reusedRows, prefillPieces, decodeSteps, decodedTokens;
 
         private Batch(PrefixCache cache, int prefillChunk) {
             this.cache = cache;
             this.prefillChunk = prefillChunk;
+        }
+
+        /** Batched decode steps run, and the sequences they decoded in all (their ratio is the mean batch). */
+        public long decodeSteps() {
+            return decodeSteps;
+        }
+
+        public long decodedTokens() {
+            return decodedTokens;
         }
 
         /** Prompt pieces fed after the first one by chunked prefill, since the batch was made. */
@@ -298,6 +307,8 @@ public final class Generator {
             float[][] logits = Session.decode(sessions, next);
             long dt = System.nanoTime() - t1;
             for (int i = 0; i < next.length; i++) ready.get(i).stepped(logits[i], dt);
+            decodeSteps++;
+            decodedTokens += next.length;
             return done;
         }
 
