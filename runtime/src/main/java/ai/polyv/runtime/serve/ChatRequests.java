@@ -27,15 +27,19 @@ import javax.imageio.ImageIO;
  *       (PNG or JPEG, inline data only: the server reads no file and no URL). Images may only be in the first user
  *       message (where PolyV places a conversation's visuals).</li>
  *   <li>{@code max_tokens} (or {@code max_completion_tokens}), {@code temperature} (0 = greedy), {@code top_p},
- *       {@code top_k}, {@code seed}, {@code stream}; {@code model} is accepted and ignored (one model per server).</li>
+ *       {@code top_k}, {@code seed}, {@code stream}; {@code model}, {@code user} and {@code stream_options} are accepted
+ *       and ignored (one model per server).</li>
+ *   <li>{@code presence_penalty} / {@code frequency_penalty} 0, {@code stop} null or empty, {@code logprobs} false,
+ *       {@code response_format} text, {@code n} 1: what clients send by default is accepted; other values are refused
+ *       with the field's name.</li>
  * </ul>
- * Anything else is refused with the field's name, as is a field of the wrong type.
+ * Any other field is refused with its name, as is a field of the wrong type.
  */
 public final class ChatRequests {
     private ChatRequests() {}
 
     static final Set<String> FIELDS = Set.of("model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k",
-            "seed", "stream", "n", "user");
+            "seed", "stream", "n", "user", "presence_penalty", "frequency_penalty", "stop", "logprobs", "stream_options", "response_format");
 
     /** A parsed request: what to generate and whether to stream it. */
     public record Parsed(GenerationRequest request, boolean stream) {}
@@ -47,6 +51,20 @@ public final class ChatRequests {
             if (!FIELDS.contains(f)) throw new IllegalArgumentException("unsupported field \"" + f + "\" (supported: " + new TreeSet<>(FIELDS) + ")");
         }
         if (body.has("n") && body.get("n").asInt(-1) != 1) throw new IllegalArgumentException("\"n\" must be 1 (one choice per request)");
+        // fields clients send with their neutral values are accepted; asking for what PolyV does not do is refused
+        for (String f : new String[] {"presence_penalty", "frequency_penalty"}) {
+            if (body.has(f) && !body.get(f).isNull() && body.get(f).asDouble(1) != 0) {
+                throw new IllegalArgumentException("\"" + f + "\" is not supported (only 0)");
+            }
+        }
+        if (body.has("stop") && !body.get("stop").isNull() && !(body.get("stop").isArray() && body.get("stop").isEmpty())) {
+            throw new IllegalArgumentException("\"stop\" sequences are not supported (generation stops at the model's end-of-turn tokens)");
+        }
+        if (body.has("logprobs") && body.get("logprobs").asBoolean(false)) throw new IllegalArgumentException("\"logprobs\" is not supported");
+        JsonNode format = body.get("response_format");
+        if (format != null && !format.isNull() && !"text".equals(format.path("type").asText(""))) {
+            throw new IllegalArgumentException("\"response_format\" must be {\"type\": \"text\"} (no JSON mode)");
+        }
         JsonNode messages = body.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) throw new IllegalArgumentException("\"messages\" must be a non-empty array");
         int at = 0;

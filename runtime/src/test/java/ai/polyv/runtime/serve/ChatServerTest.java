@@ -105,6 +105,14 @@ class ChatServerTest {
     }
 
     @Test
+    void defaultValuesClientsSendAreAccepted() throws Exception {
+        HttpResponse<String> r = post("{\"model\": \"x\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2,"
+                + " \"n\": 1, \"stop\": null, \"presence_penalty\": 0, \"frequency_penalty\": 0, \"logprobs\": false, \"user\": \"u1\","
+                + " \"response_format\": {\"type\": \"text\"}, \"stream_options\": null}");
+        assertEquals(200, r.statusCode(), r.body());
+    }
+
+    @Test
     void concurrentClientsAreServedTogether() throws Exception {
         List<CompletableFuture<HttpResponse<String>>> rs = new java.util.ArrayList<>();
         for (String q : new String[] {"One?", "Two?", "Three?"}) {
@@ -124,7 +132,8 @@ class ChatServerTest {
     void badRequestsGetAnErrorNamingTheField() throws Exception {
         String[][] cases = {
                 {"{\"messages\": [], \"max_tokens\": 2}", "\"messages\" must be a non-empty array"},
-                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": true}", "unsupported field \"logprobs\""},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": true}", "\"logprobs\" is not supported"},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tools\": []}", "unsupported field \"tools\""},
                 {"{\"messages\": [{\"role\": \"assistant\", \"content\": \"hi\"}]}", "messages[0]: expected a user message, got assistant"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}", "the last message must be a user message"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\", \"image_url\": {\"url\": \"http://x/cat.png\"}}]}]}",
@@ -132,6 +141,10 @@ class ChatServerTest {
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 0}", "\"max_tokens\" must be >= 1"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": \"yes\"}", "\"stream\" must be true or false"},
                 {"not json", "the request body is not JSON"},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": [\"\\n\"]}", "\"stop\" sequences are not supported"},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"frequency_penalty\": 0.5}", "\"frequency_penalty\" is not supported"},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"response_format\": {\"type\": \"json_object\"}}",
+                        "\"response_format\" must be"},
         };
         for (String[] c : cases) {
             HttpResponse<String> r = post(c[0]);
