@@ -29,7 +29,8 @@ import java.util.function.Function;
  * <p>Each non-blank line of IN is one request: {@code {"prompt": "..."}} (chat template) or {@code {"prompt_ids":
  * [..]}}, and optionally {@code system}, {@code history} (earlier exchanges, {@code [{"user": "..", "assistant": ".."}, ..]},
  * chat prompts only), {@code images} / {@code videos} / {@code scenes} (arrays of paths,
- * relative ones resolved against IN's folder), {@code synergy_tokens}, {@code max_new_tokens}, {@code temperature},
+ * relative ones resolved against IN's folder), {@code synergy_tokens}, {@code max_new_tokens}, {@code stop} (strings),
+ * {@code temperature},
  * {@code top_p}, {@code top_k}, {@code seed}; a field left out takes the command-line value. OUT gets one line per
  * request, in IN's order: {@code line}, {@code text}, {@code ids}, {@code prompt_tokens}, {@code stop},
  * {@code prefill_ms}, {@code decode_ms}; it is written atomically once every request is done.
@@ -38,7 +39,7 @@ final class BatchFile {
     private BatchFile() {}
 
     static final Set<String> FIELDS = Set.of("prompt", "prompt_ids", "system", "history", "images", "videos", "scenes", "synergy_tokens",
-            "max_new_tokens", "temperature", "top_p", "top_k", "seed");
+            "max_new_tokens", "stop", "temperature", "top_p", "top_k", "seed");
 
     /** A request of IN and the line it came from (1-based). */
     record Entry(int line, GenerationRequest request) {}
@@ -98,6 +99,14 @@ final class BatchFile {
         for (Path p : paths(o, "scenes", base)) b.visual(new Visual.SceneDirectory(p, sceneViews));
         if (o.has("synergy_tokens")) b.synergyTokens(integer(o, "synergy_tokens"));
         if (o.has("max_new_tokens")) b.maxNewTokens(integer(o, "max_new_tokens"));
+        if (o.has("stop")) {
+            JsonNode st = o.get("stop");
+            if (!st.isArray()) throw new IllegalArgumentException("\"stop\" must be an array of strings");
+            for (int i = 0; i < st.size(); i++) {
+                if (!st.get(i).isTextual() || st.get(i).asText().isEmpty()) throw new IllegalArgumentException("\"stop\"[" + i + "] must be a non-empty string");
+                b.stopString(st.get(i).asText());
+            }
+        }
         if (o.has("temperature") || o.has("top_p") || o.has("top_k") || o.has("seed")) {
             b.sampling(new SamplingOptions(o.has("temperature") ? number(o, "temperature") : d.temperature(),
                     o.has("top_k") ? integer(o, "top_k") : d.topK(), o.has("top_p") ? number(o, "top_p") : d.topP(),

@@ -65,6 +65,9 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "earlier exchanges of the conversation, a JSON array [{\"user\": .., \"assistant\": ..}, ..] (with --prompt)")
     Path history;
 
+    @Option(names = "--stop", paramLabel = "TEXT", description = "end generation when the text contains TEXT (left out of the output; repeatable)")
+    List<String> stops = new ArrayList<>();
+
     @Option(names = "--image", paramLabel = "FILE", description = "PNG or JPEG image (repeatable)")
     List<Path> images = new ArrayList<>();
 
@@ -172,6 +175,7 @@ public final class GenerateCommand implements Callable<Integer> {
     private GenerationRequest.Builder defaults(GenerationRequest.Prompt p) {
         GenerationRequest.Builder b = GenerationRequest.builder(p);
         if (system != null && p instanceof GenerationRequest.Chat c && c.system() == null) b.system(system);
+        stops.forEach(b::stopString);
         return b.synergyTokens(synergyTokens).maxNewTokens(maxNewTokens).sampling(sampling()).skipSpecialTokens(!showSpecial)
                 .pixels(minPixels, maxPixels);
     }

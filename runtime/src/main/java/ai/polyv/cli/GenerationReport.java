@@ -23,6 +23,7 @@ final class GenerationReport {
     static String stopReason(GenerationResult r, int maxNewTokens, int context) {
         return switch (r.stopReason()) {
             case STOP_TOKEN -> "stop token";
+            case STOP_STRING -> "stop string";
             case MAX_NEW_TOKENS -> "max new tokens (" + maxNewTokens + ")";
             case CONTEXT_FULL -> "context full (max_position_embeddings " + context + ")";
         };

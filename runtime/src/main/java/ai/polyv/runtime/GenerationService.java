@@ -229,7 +229,7 @@ public final class GenerationService implements AutoCloseable {
                 if (batch.size() == 0) continue;
                 active = batch.size();
                 try {
-                    for (Generator.Batch.Finished f : batch.step((id, token) -> push(running.get(id), token))) {
+                    for (Generator.Batch.Finished f : batch.stepWithStops((id, token) -> push(running.get(id), token))) {
                         Running r = running.remove(f.id());
                         if (r.consumerFailure != null) continue;             // already failed
                         try {
@@ -272,14 +272,16 @@ public final class GenerationService implements AutoCloseable {
         }
     }
 
-    private void push(Running r, int token) {
+    /** Streams a token; true when the request's text reached one of its stop strings (the sequence ends). */
+    private boolean push(Running r, int token) {
         generatedTokens++;
-        if (r.consumerFailure != null) return;
+        if (r.consumerFailure != null) return false;
         try {
-            r.stream.push(token);
+            return r.stream.push(token);
         } catch (RuntimeException e) {
             r.consumerFailure = e;
             r.pending.future().completeExceptionally(e);
+            return false;
         }
     }
 }

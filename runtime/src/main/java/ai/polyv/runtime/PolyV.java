@@ -174,9 +174,9 @@ public final class PolyV implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             int request = i;
             prepared.add(prepare(requests.get(i)));
-            streams.add(new TextStream(tokenizer, requests.get(i).skipSpecialTokens(), (id, text) -> onToken.accept(request, id, text)));
+            streams.add(textStream(requests.get(i), (id, text) -> onToken.accept(request, id, text)));
         }
-        List<Generator.Result> rs = new Generator(model).generate(prepared.stream().map(Prepared::job).toList(), maxBatch,
+        List<Generator.Result> rs = new Generator(model).generateWithStops(prepared.stream().map(Prepared::job).toList(), maxBatch,
                 (i, id) -> streams.get(i).push(id));
         List<GenerationResult> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) out.add(prepared.get(i).result(rs.get(i), streams.get(i).finish()));
@@ -205,6 +205,9 @@ public final class PolyV implements AutoCloseable {
 
     /** Reads and preprocesses a request's visuals and builds its prompt ids (throws naming what is wrong). */
     public Prepared prepare(GenerationRequest request) {
+        if (!request.stopStrings().isEmpty() && tokenizer == null) {
+            throw new IllegalArgumentException("stop strings need the model's tokenizer (no " + TOKENIZER_FILE + " beside " + dir + ")");
+        }
         long t0 = System.nanoTime();
         List<VisionInput> in = new ArrayList<>();
         for (Visual v : request.visuals()) in.add(preprocess(v, request.pixels()));
@@ -213,9 +216,9 @@ public final class PolyV implements AutoCloseable {
         return new Prepared(request, job, in, System.nanoTime() - t0);
     }
 
-    /** A text stream for one request's ids with this model's tokenizer (pieces empty without one). */
+    /** A text stream for one request's ids with this model's tokenizer (pieces empty without one) and its stop strings. */
     public TextStream textStream(GenerationRequest request, TokenConsumer onToken) {
-        return new TextStream(tokenizer, request.skipSpecialTokens(), onToken);
+        return new TextStream(tokenizer, request.skipSpecialTokens(), request.stopStrings(), onToken);
     }
 
     /** The ids a request prefills, given its preprocessed visual inputs. */

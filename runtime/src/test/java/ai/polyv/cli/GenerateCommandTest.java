@@ -145,6 +145,20 @@ class GenerateCommandTest {
     }
 
     @Test
+    void stopStringEndsTheOutputBeforeIt() throws IOException {
+        Path png = tmp.resolve("demo.png");
+        writePng(DemoImage.create(252, 336), png);
+        // the greedy text of chatPromptOnTheDemoCheckpointStreamsText; stop at a piece of its middle
+        String full = DemoCheckpoint.bundledTokenizer().decode(new int[] {97084, 135100, 72562, 56382, 97084, 135100, 72562, 56382}, true);
+        String stop = full.substring(full.length() / 2, full.length() / 2 + 2);
+        CliRun r = CliRun.run("generate", "--model", DemoFixture.checkpoint().toString(), "--prompt", "Describe this image.",
+                "--image", png.toString(), "--max-new-tokens", "8", "--stop", stop);
+        assertEquals(0, r.status(), r.err());
+        assertEquals(full.substring(0, full.indexOf(stop)) + "\n", r.out());
+        assertTrue(r.err().contains("stop: stop string"), r.err());
+    }
+
+    @Test
     void historyFileAddsEarlierExchangesToTheChatPrompt() throws IOException {
         Path history = tmp.resolve("history.json");
         Files.writeString(history, "[{\"user\": \"What is it?\", \"assistant\": \"A square.\"}]");

@@ -18,13 +18,15 @@ import java.util.TreeSet;
  * @param maxNewTokens      budget of generated tokens (at least 1)
  * @param sampling          greedy or seeded temperature/top-k/top-p sampling
  * @param stopTokens        extra ids that end generation
+ * @param stopStrings       texts that end generation as soon as the streamed text contains one (it is not streamed
+ *                          and not in the result's text); needs a tokenizer
  * @param defaultStopTokens also stop at the config's eos ids and the tokenizer's {@code <|im_end|>} and
  *                          {@code <|endoftext|>}
  * @param skipSpecialTokens leave special tokens out of the streamed text (their ids are still reported)
  * @param pixels            pixel budget for resizing images and video frames
  */
 public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergyTokens, int maxNewTokens,
-                                SamplingOptions sampling, Set<Integer> stopTokens, boolean defaultStopTokens,
+                                SamplingOptions sampling, Set<Integer> stopTokens, List<String> stopStrings, boolean defaultStopTokens,
                                 boolean skipSpecialTokens, VisionPreprocessor.Options pixels) {
 
     public static final int DEFAULT_MAX_NEW_TOKENS = 128;
@@ -82,6 +84,8 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
         visuals = List.copyOf(visuals);
         Objects.requireNonNull(sampling, "sampling");
         stopTokens = Set.copyOf(stopTokens);
+        stopStrings = List.copyOf(stopStrings);
+        for (String t : stopStrings) if (t.isEmpty()) throw new IllegalArgumentException("a stop string must not be empty");
         Objects.requireNonNull(pixels, "pixels");
         if (maxNewTokens < 1) throw new IllegalArgumentException("max new tokens must be at least 1, got " + maxNewTokens);
         if (synergyTokens < 0) throw new IllegalArgumentException("synergy tokens must be >= 0, got " + synergyTokens);
@@ -120,6 +124,7 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
         private int maxNewTokens = DEFAULT_MAX_NEW_TOKENS;
         private SamplingOptions sampling = SamplingOptions.GREEDY;
         private final Set<Integer> stops = new TreeSet<>();
+        private final List<String> stopStrings = new ArrayList<>();
         private boolean defaultStops = true;
         private boolean skipSpecial = true;
         private VisionPreprocessor.Options pixels = VisionPreprocessor.Options.DEFAULT;
@@ -189,6 +194,12 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
             return this;
         }
 
+        /** Ends generation when the text contains {@code text} (which is left out of the text). */
+        public Builder stopString(String text) {
+            stopStrings.add(Objects.requireNonNull(text, "stop string"));
+            return this;
+        }
+
         /** Stop only at the ids given with {@link #stopToken}, not at eos / {@code <|im_end|>}. */
         public Builder noDefaultStopTokens() {
             defaultStops = false;
@@ -206,7 +217,8 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
         }
 
         public GenerationRequest build() {
-            return new GenerationRequest(prompt, visuals, synergyTokens, maxNewTokens, sampling, stops, defaultStops, skipSpecial, pixels);
+            return new GenerationRequest(prompt, visuals, synergyTokens, maxNewTokens, sampling, stops, stopStrings, defaultStops, skipSpecial,
+                    pixels);
         }
     }
 }

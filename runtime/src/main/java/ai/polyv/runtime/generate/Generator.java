@@ -26,7 +26,7 @@ import java.util.function.IntConsumer;
 public final class Generator {
 
     /** Why generation ended. */
-    public enum StopReason { STOP_TOKEN, MAX_NEW_TOKENS, CONTEXT_FULL }
+    public enum StopReason { STOP_TOKEN, STOP_STRING, MAX_NEW_TOKENS, CONTEXT_FULL }
 
     /**
      * Outcome of one generation.
@@ -80,6 +80,15 @@ public final class Generator {
         void accept(int job, int id);
     }
 
+    /**
+     * A {@link BatchListener} that can end a sequence: returning true ends {@code job} right after {@code id}
+     * with {@link StopReason#STOP_STRING} (its text reached a stop string), without decoding it.
+     */
+    @FunctionalInterface
+    public interface StoppingListener {
+        boolean accept(int job, int id);
+    }
+
     private final PolyVModel model;
 
     public Generator(PolyVModel model) {
@@ -110,6 +119,15 @@ public final class Generator {
      * the batched steps it took part in. Returns the results in job order.
      */
     public List<Result> generate(List<Job> jobs, int maxBatch, BatchListener onToken) {
+        Objects.requireNonNull(onToken, "onToken");
+        return generateWithStops(jobs, maxBatch, (j, id) -> {
+            onToken.accept(j, id);
+            return false;
+        });
+    }
+
+    /** As {@link #generate(List, int, BatchListener)}, with a listener that can end a sequence (stop strings). */
+    public List<Result> generateWithStops(List<Job> jobs, int maxBatch, StoppingListener onToken) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
         Objects.requireNonNull(onToken, "onToken");
         for (int j = 0; j < jobs.size(); j++) {
@@ -127,7 +145,7 @@ public final class Generator {
                 List<Integer> ids = new ArrayList<>();
                 while (batch.size() + ids.size() < maxBatch && admitted < jobs.size()) ids.add(admitted++);
                 batch.admit(ids, ids.stream().map(jobs::get).toList());
-                for (Batch.Finished f : batch.step(onToken)) results[f.id()] = f.result();
+                for (Batch.Finished f : batch.stepWithStops(onToken)) results[f.id()] = f.result();
             }
         }
         return List.of(results);
@@ -279,6 +297,15 @@ public final class Generator {
          * the finished ones leave the batch and are returned, and the others decode that token together.
          */
         public List<Finished> step(BatchListener onToken) {
+            Objects.requireNonNull(onToken, "onToken");
+            return stepWithStops((j, id) -> {
+                onToken.accept(j, id);
+                return false;
+            });
+        }
+
+        /** As {@link #step(BatchListener)}; a listener that returns true ends that sequence ({@link StopReason#STOP_STRING}). */
+        public List<Finished> stepWithStops(StoppingListener onToken) {
             List<Finished> done = new ArrayList<>();
             for (Slot s : active) {                                  // chunked prefill: one more piece each
                 if (s.pending != null) {
@@ -424,11 +451,11 @@ public final class Generator {
         }
 
         /** Samples from the current logits; returns why the job ended, or null when it needs another step. */
-        StopReason sampleNext(BatchListener onToken) {
+        StopReason sampleNext(StoppingListener onToken) {
             int id = sampler.sample(logits);
             if (job.stops().isStop(id)) return StopReason.STOP_TOKEN;
             out[n++] = id;
-            onToken.accept(index, id);
+            if (onToken.accept(index, id)) return StopReason.STOP_STRING;
             if (n >= job.maxNewTokens()) return StopReason.MAX_NEW_TOKENS;
             if (session.length() >= capacity) return StopReason.CONTEXT_FULL;
             next = id;

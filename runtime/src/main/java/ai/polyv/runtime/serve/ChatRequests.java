@@ -29,7 +29,8 @@ import javax.imageio.ImageIO;
  *   <li>{@code max_tokens} (or {@code max_completion_tokens}), {@code temperature} (0 = greedy), {@code top_p},
  *       {@code top_k}, {@code seed}, {@code stream}; {@code model}, {@code user} and {@code stream_options} are accepted
  *       and ignored (one model per server).</li>
- *   <li>{@code presence_penalty} / {@code frequency_penalty} 0, {@code stop} null or empty, {@code logprobs} false,
+ *   <li>{@code stop}: a string or up to 4 (the text ends before the first one; {@code finish_reason} "stop").</li>
+ *   <li>{@code presence_penalty} / {@code frequency_penalty} 0, {@code logprobs} false,
  *       {@code response_format} text, {@code n} 1: what clients send by default is accepted; other values are refused
  *       with the field's name.</li>
  * </ul>
@@ -56,9 +57,6 @@ public final class ChatRequests {
             if (body.has(f) && !body.get(f).isNull() && body.get(f).asDouble(1) != 0) {
                 throw new IllegalArgumentException("\"" + f + "\" is not supported (only 0)");
             }
-        }
-        if (body.has("stop") && !body.get("stop").isNull() && !(body.get("stop").isArray() && body.get("stop").isEmpty())) {
-            throw new IllegalArgumentException("\"stop\" sequences are not supported (generation stops at the model's end-of-turn tokens)");
         }
         if (body.has("logprobs") && body.get("logprobs").asBoolean(false)) throw new IllegalArgumentException("\"logprobs\" is not supported");
         JsonNode format = body.get("response_format");
@@ -111,8 +109,21 @@ public final class ChatRequests {
         int topK = body.has("top_k") ? nonNegativeInt(body, "top_k") : 0;
         long seed = body.has("seed") ? body.get("seed").asLong() : 0;
         b.maxNewTokens(maxTokens).sampling(new SamplingOptions(temperature, topK, topP, seed));
+        for (String stop : stops(body.get("stop"))) b.stopString(stop);
         boolean stream = body.has("stream") && bool(body, "stream");
         return new Parsed(b.build(), stream);
+    }
+
+    /** {@code "stop"}: null, one string, or an array of up to 4 non-empty strings. */
+    private static List<String> stops(JsonNode stop) {
+        if (stop == null || stop.isNull()) return List.of();
+        List<String> out = new ArrayList<>();
+        if (stop.isTextual()) out.add(stop.asText());
+        else if (stop.isArray()) for (JsonNode s : stop) out.add(s.isTextual() ? s.asText() : null);
+        else throw new IllegalArgumentException("\"stop\" must be a string or an array of strings");
+        if (out.size() > 4) throw new IllegalArgumentException("\"stop\" takes at most 4 strings, got " + out.size());
+        for (String s : out) if (s == null || s.isEmpty()) throw new IllegalArgumentException("\"stop\" strings must be non-empty strings");
+        return out;
     }
 
     private static String role(JsonNode m, int i) {

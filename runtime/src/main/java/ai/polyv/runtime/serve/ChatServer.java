@@ -235,7 +235,7 @@ public final class ChatServer implements AutoCloseable {
 
     static String finishReason(Generator.StopReason reason) {
         return switch (reason) {
-            case STOP_TOKEN -> "stop";
+            case STOP_TOKEN, STOP_STRING -> "stop";
             case MAX_NEW_TOKENS, CONTEXT_FULL -> "length";
         };
     }

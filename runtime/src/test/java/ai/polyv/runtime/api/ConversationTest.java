@@ -3,6 +3,7 @@ package ai.polyv.runtime.api;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.polyv.runtime.PolyV;
 import ai.polyv.runtime.backend.CpuBackend;
@@ -64,6 +65,24 @@ class ConversationTest {
         // and it still generates (the placeholders line up with the vision encoder's rows)
         assertEquals(3, polyv.generate(GenerationRequest.builder("Why?").visual(new Visual.Image(DemoImage.create(56, 56)))
                 .exchange("What is it?", "A square.").maxNewTokens(3).noDefaultStopTokens().build()).ids().length);
+    }
+
+    @Test
+    void aStopStringEndsGenerationAndIsLeftOut() {
+        GenerationRequest plain = GenerationRequest.builder("Describe this image.").visual(new Visual.Image(DemoImage.create(56, 56)))
+                .maxNewTokens(16).noDefaultStopTokens().build();
+        String full = polyv.generate(plain).text();
+        String stop = full.substring(full.length() / 2, full.length() / 2 + 3);
+        GenerationRequest withStop = GenerationRequest.builder("Describe this image.").visual(new Visual.Image(DemoImage.create(56, 56)))
+                .maxNewTokens(16).noDefaultStopTokens().stopString(stop).build();
+        StringBuilder streamed = new StringBuilder();
+        var r = polyv.generate(withStop, (id, text) -> streamed.append(text));
+        assertEquals(full.substring(0, full.indexOf(stop)), r.text(), "stop '" + stop + "' in '" + full + "'");
+        assertEquals(r.text(), streamed.toString());
+        assertEquals(ai.polyv.runtime.generate.Generator.StopReason.STOP_STRING, r.stopReason());
+        assertTrue(r.ids().length < 16);
+        var empty = assertThrows(IllegalArgumentException.class, () -> GenerationRequest.builder("x").stopString("").build());
+        assertEquals("a stop string must not be empty", empty.getMessage());
     }
 
     @Test

@@ -113,6 +113,19 @@ class ChatServerTest {
     }
 
     @Test
+    void aStopStringEndsTheAnswerBeforeIt() throws Exception {
+        String full = direct(GenerationRequest.builder("Why?").maxNewTokens(12).build()).text();   // the server's stop tokens too
+        String stop = full.substring(full.length() / 2, full.length() / 2 + 2);
+        HttpResponse<String> r = post("{\"messages\": [{\"role\": \"user\", \"content\": \"Why?\"}], \"max_tokens\": 12, \"stop\": "
+                + JSON.writeValueAsString(stop) + "}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode o = JSON.readTree(r.body());
+        String got = o.at("/choices/0/message/content").asText();
+        assertEquals(full.substring(0, full.indexOf(stop)), got, "stop '" + stop + "' in '" + full + "'");
+        assertEquals("stop", o.at("/choices/0/finish_reason").asText());
+    }
+
+    @Test
     void concurrentClientsAreServedTogether() throws Exception {
         List<CompletableFuture<HttpResponse<String>>> rs = new java.util.ArrayList<>();
         for (String q : new String[] {"One?", "Two?", "Three?"}) {
@@ -141,7 +154,8 @@ class ChatServerTest {
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 0}", "\"max_tokens\" must be >= 1"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": \"yes\"}", "\"stream\" must be true or false"},
                 {"not json", "the request body is not JSON"},
-                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": [\"\\n\"]}", "\"stop\" sequences are not supported"},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": [\"\"]}", "\"stop\" strings must be non-empty"},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": 3}", "\"stop\" must be a string or an array"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"frequency_penalty\": 0.5}", "\"frequency_penalty\" is not supported"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"response_format\": {\"type\": \"json_object\"}}",
                         "\"response_format\" must be"},
