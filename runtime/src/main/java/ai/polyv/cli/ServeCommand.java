@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 /** {@code polyv serve}: an OpenAI-style chat-completions HTTP server over one model, concurrent requests decoded together. */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve a model over HTTP: POST /v1/chat/completions (OpenAI chat format; \"stream\": true for server-sent events; "
-                + "images as data URLs in the first user message), GET /v1/models, GET /health.",
+                + "images as data URLs in the first user message), GET /v1/models, GET /health, GET /metrics.",
                 "Concurrent requests are decoded together (continuous batching, up to --max-batch). Runs until interrupted (Ctrl-C)."})
 final class ServeCommand implements Callable<Integer> {
 
