@@ -61,17 +61,12 @@ public final class DecodeBench {
                 total += b * Math.min(batch, dims.text().vocab()) / dims.text().vocab();
             } else if (n.contains(".mlp.experts.")) {
                 if (dims.moe() == null) throw new IllegalArgumentException("tensor " + n + " is an expert but the config has no moe section");
-                total += b * expertShareTouched(dims.moe(), batch);
+                total += b * Roofline.expertShareTouched(dims.moe().topK(), dims.moe().numExperts(), batch);
             } else {
                 total += b;
             }
         }
         return total;
-    }
-
-    /** Expected fraction of a layer's experts that {@code batch} uniformly routed tokens choose. */
-    static double expertShareTouched(ModelDims.Moe moe, int batch) {
-        return 1 - Math.pow(1 - (double) moe.topK() / moe.numExperts(), batch);
     }
 
     /** KV-cache bytes (F32) attention reads for a token at position {@code ctx - 1}: K and V of all layers. */

@@ -36,6 +36,14 @@ public final class Roofline {
         return 1.0 / c.memoryFloorSeconds(bytesPerToken);
     }
 
+    /**
+     * Expected fraction of a MoE layer's experts that {@code batch} uniformly routed tokens choose, each taking
+     * {@code topK} of {@code numExperts}: {@code 1 - (1 - topK/numExperts)^batch} (topK/numExperts for one token).
+     */
+    public static double expertShareTouched(int topK, int numExperts, int batch) {
+        return 1 - Math.pow(1 - (double) topK / numExperts, batch);
+    }
+
     private static void requirePositive(double seconds) {
         if (!(seconds > 0)) throw new IllegalArgumentException("time must be positive, got " + seconds + " s");
     }

@@ -3,6 +3,7 @@ package ai.polyv.runtime.cuda.bench;
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.runtime.bench.MachineInfo;
 import ai.polyv.runtime.bench.ModelConfigs;
+import ai.polyv.runtime.bench.Roofline;
 import ai.polyv.runtime.bench.Table;
 import ai.polyv.runtime.bench.Timing;
 import ai.polyv.runtime.cuda.CudaBackend;
@@ -114,9 +115,12 @@ public final class E2eBench {
      */
     public static double bytesPerDecodeStep(PolyVConfig c, ModelConfigs.ParameterCounts p, int bytesPerValue, int batch) {
         long embedding = (long) c.text().vocabSize() * c.text().hiddenSize();
-        double perExpertShare = c.moe() == null ? 0 : (double) c.moe().topK() / c.moe().numExperts();
-        double experts = perExpertShare == 0 ? 0 : p.llmActive() - p.llmDenseActive();          // top-k experts' values
-        double touched = perExpertShare == 0 ? 0 : experts / perExpertShare * (1 - Math.pow(1 - perExpertShare, batch));
+        double experts = 0, touched = 0;                                        // top-k experts' values; those a batch touches
+        if (c.moe() != null) {
+            experts = p.llmActive() - p.llmDenseActive();
+            double all = experts * c.moe().numExperts() / c.moe().topK();
+            touched = all * Roofline.expertShareTouched(c.moe().topK(), c.moe().numExperts(), batch);
+        }
         return (p.llmActive() - experts + touched - embedding + (double) batch * c.text().hiddenSize() + p.lmHead()) * bytesPerValue;
     }
 
