@@ -3,6 +3,7 @@ package ai.polyv.runtime.bench;
 import ai.polyv.runtime.model.ModelDims;
 import ai.polyv.runtime.model.PolyVModel;
 import ai.polyv.runtime.model.Session;
+import ai.polyv.runtime.model.VisionInput;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -132,8 +133,8 @@ public final class DecodeBench {
         int warmBatch = batches.stream().mapToInt(Integer::intValue).max().orElseThrow();
         // JIT warm-up of every path at the timed sizes: the prefill kernels (GEMM, blocked attention) at the full prompt
         // length, the decode kernels at the largest batch
-        for (int i = 0; i < 2; i++) decodeSteps(model, promptTokens, 4, 1, limit, log, null);
-        decodeSteps(model, Math.min(promptTokens, 32), 8, warmBatch, limit, log, null);
+        for (int i = 0; i < 2; i++) textSteps(model, promptTokens, 4, 1, limit);
+        textSteps(model, Math.min(promptTokens, 32), 8, warmBatch, limit);
         double[] prefillMs = new double[prefillRuns];
         int[] prompt = prompt(promptTokens, limit);
         for (int r = 0; r < prefillRuns; r++) {
@@ -147,8 +148,7 @@ public final class DecodeBench {
         Timing.Stats pre = Timing.Stats.of(prefillMs);
         List<Report> out = new ArrayList<>();
         for (int b : batches) {
-            double[] stepMs = new double[decodeTokens];
-            decodeSteps(model, promptTokens, decodeTokens, b, limit, log, stepMs);
+            double[] stepMs = textSteps(model, promptTokens, decodeTokens, b, limit);
             Timing.Stats dec = Timing.Stats.of(stepMs);
             double ctx = promptTokens + decodeTokens / 2.0;
             double weights = weightBytesPerStep(tensorBytes, dims, b);
@@ -165,25 +165,38 @@ public final class DecodeBench {
         return out;
     }
 
-    /** {@code batch} sessions prefilled with different prompts, then {@code steps} batched greedy steps (timed into {@code stepMs} when non-null). */
-    private static void decodeSteps(PolyVModel model, int promptTokens, int steps, int batch, int limit, PrintStream log, double[] stepMs) {
+    /**
+     * One session per prompt (with its vision inputs), prefilled, then {@code steps} greedy steps of all of them
+     * together ({@link Session#decode(List, int[])}, which returns host logits, so each timed step ends synchronised);
+     * returns each step's wall time in ms. The greedy choice (argmax below {@code limit}) is not timed.
+     */
+    public static double[] batchedStepsMs(PolyVModel model, List<int[]> prompts, List<List<VisionInput>> vision, int steps, int limit) {
+        double[] stepMs = new double[steps];
         List<Session> sessions = new ArrayList<>();
         try {
-            int[] next = new int[batch];
-            for (int i = 0; i < batch; i++) {
-                Session s = model.newSession(promptTokens + steps);
+            int[] next = new int[prompts.size()];
+            for (int i = 0; i < next.length; i++) {
+                Session s = model.newSession(prompts.get(i).length + steps);
                 sessions.add(s);
-                next[i] = argmax(s.prefill(prompt(promptTokens, limit, i), List.of()), limit);
+                next[i] = argmax(s.prefill(prompts.get(i), vision.get(i)), limit);
             }
             for (int step = 0; step < steps; step++) {
                 long t1 = System.nanoTime();
                 float[][] logits = Session.decode(sessions, next);
-                if (stepMs != null) stepMs[step] = (System.nanoTime() - t1) / 1e6;
-                for (int i = 0; i < batch; i++) next[i] = argmax(logits[i], limit);
+                stepMs[step] = (System.nanoTime() - t1) / 1e6;
+                for (int i = 0; i < next.length; i++) next[i] = argmax(logits[i], limit);
             }
         } finally {
             sessions.forEach(Session::close);
         }
+        return stepMs;
+    }
+
+    /** {@code batch} text prompts of {@code promptTokens} (a different one per sequence), then {@code steps} timed steps. */
+    private static double[] textSteps(PolyVModel model, int promptTokens, int steps, int batch, int limit) {
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < batch; i++) prompts.add(prompt(promptTokens, limit, i));
+        return batchedStepsMs(model, prompts, java.util.Collections.nCopies(batch, List.of()), steps, limit);
     }
 
     public static String table(List<Report> reports) {

@@ -1,6 +1,7 @@
 package ai.polyv.runtime.cuda.bench;
 
 import ai.polyv.loader.config.PolyVConfig;
+import ai.polyv.runtime.bench.DecodeBench;
 import ai.polyv.runtime.bench.MachineInfo;
 import ai.polyv.runtime.bench.ModelConfigs;
 import ai.polyv.runtime.bench.Roofline;
@@ -149,14 +150,13 @@ public final class E2eBench {
                 VisionInput image = new VisionInput(VisionInput.Kind.IMAGE, pixels, grid, 1, null);
                 int merged = grid.mergedTokens(config.vision().spatialMergeSize());
                 int[] ids = prompt(config, merged, TEXT_TOKENS, 2);
-                int maxTokens = ids.length + o.decodeTokens() + 1;
 
                 double[] visionMs = new double[o.runs()], prefillMs = new double[o.runs()];
                 for (int run = -1; run < o.runs(); run++) {                 // run -1: warm-up
                     long v0 = System.nanoTime();
                     model.encodeVision(image);                               // returns host rows: synchronised
                     long v1 = System.nanoTime();
-                    try (Session s = model.newSession(maxTokens)) {
+                    try (Session s = model.newSession(ids.length)) {
                         long p0 = System.nanoTime();
                         s.prefill(ids, List.of(image));                      // returns host logits: synchronised
                         long p1 = System.nanoTime();
@@ -170,7 +170,10 @@ public final class E2eBench {
                 }
                 List<Decode> decodes = new ArrayList<>();
                 for (int b : o.batches()) {
-                    double[] stepMs = decodeSteps(model, config, image, merged, b, o.decodeTokens(), maxTokens);
+                    List<int[]> prompts = new ArrayList<>();
+                    for (int i = 0; i < b; i++) prompts.add(prompt(config, merged, TEXT_TOKENS, 2 + i));   // the image, different text
+                    double[] stepMs = DecodeBench.batchedStepsMs(model, prompts, java.util.Collections.nCopies(b, List.of(image)), o.decodeTokens(),
+                            config.text().vocabSize());
                     Timing.Stats step = Timing.Stats.of(stepMs);
                     double tps = b * 1e3 / step.medianMs();
                     double bytes = bytesPerDecodeStep(config, params, o.precision() == CudaBackend.Precision.F32 ? 4 : 2, b);
@@ -178,42 +181,12 @@ public final class E2eBench {
                     log.printf("e2e: decode batch %d: step %.2f ms, %.1f tokens/s (roofline %.1f)%n", b, step.medianMs(), tps, roof);
                     decodes.add(new Decode(b, step, tps, bytes, roof, tps / roof));
                 }
-                notes.add("decode step time includes the host argmax over the downloaded logits, as `polyv generate` does");
+                notes.add("a decode step is timed up to its logits on the host (the download synchronises); the greedy argmax after it is not");
                 notes.add("decode steps are not captured as CUDA graphs yet: each op is launched from the host");
                 return new Report("e2e", o.config(), be.name(), device, machine, ceilings, params, w.deviceBytes() / 1e9, makeSeconds,
                         ids.length, merged, Timing.Stats.of(prefillMs), Timing.Stats.of(visionMs), o.decodeTokens(), decodes, notes);
             }
         }
-    }
-
-    /** {@code batch} image prompts (different text) prefilled, then {@code steps} timed batched greedy steps. */
-    private static double[] decodeSteps(PolyVModel model, PolyVConfig config, VisionInput image, int merged, int batch, int steps,
-                                        int maxTokens) {
-        double[] stepMs = new double[steps];
-        List<Session> sessions = new ArrayList<>();
-        try {
-            int[] next = new int[batch];
-            for (int i = 0; i < batch; i++) {
-                Session s = model.newSession(maxTokens);
-                sessions.add(s);
-                next[i] = argmax(s.prefill(prompt(config, merged, TEXT_TOKENS, 2 + i), List.of(image)));
-            }
-            for (int i = 0; i < steps; i++) {
-                long d0 = System.nanoTime();
-                float[][] logits = Session.decode(sessions, next);           // host logits: synchronised
-                for (int b = 0; b < batch; b++) next[b] = argmax(logits[b]);
-                stepMs[i] = (System.nanoTime() - d0) / 1e6;
-            }
-        } finally {
-            sessions.forEach(Session::close);
-        }
-        return stepMs;
-    }
-
-    static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-        return best;
     }
 
     public static String table(Report r) {
