@@ -119,24 +119,23 @@ public final class Generator {
      * the batched steps it took part in. Returns the results in job order.
      */
     public List<Result> generate(List<Job> jobs, int maxBatch, BatchListener onToken) {
+        return generateWithStops(jobs, maxBatch, neverStops(onToken));
+    }
+
+    /** {@code onToken} as a listener that never ends a sequence. */
+    private static StoppingListener neverStops(BatchListener onToken) {
         Objects.requireNonNull(onToken, "onToken");
-        return generateWithStops(jobs, maxBatch, (j, id) -> {
+        return (j, id) -> {
             onToken.accept(j, id);
             return false;
-        });
+        };
     }
 
     /** As {@link #generate(List, int, BatchListener)}, with a listener that can end a sequence (stop strings). */
     public List<Result> generateWithStops(List<Job> jobs, int maxBatch, StoppingListener onToken) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
         Objects.requireNonNull(onToken, "onToken");
-        for (int j = 0; j < jobs.size(); j++) {
-            try {
-                checkPrompt(jobs.get(j));
-            } catch (IllegalArgumentException e) {
-                throw jobs.size() == 1 ? e : new IllegalArgumentException("job " + j + ": " + e.getMessage(), e);
-            }
-        }
+        checkPrompts(java.util.stream.IntStream.range(0, jobs.size()).boxed().toList(), jobs);   // all, before any runs
         Result[] results = new Result[jobs.size()];
         try (Batch batch = newBatch()) {
             int admitted = 0;
@@ -174,6 +173,17 @@ public final class Generator {
     public Batch newBatch(PrefixCache cache, int prefillChunk) {
         if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be >= 1 token, got " + prefillChunk);
         return new Batch(cache, prefillChunk);
+    }
+
+    /** {@link #checkPrompt} for each job; the error names the job's id when there are several. */
+    private void checkPrompts(List<Integer> ids, List<Job> jobs) {
+        for (int i = 0; i < jobs.size(); i++) {
+            try {
+                checkPrompt(jobs.get(i));
+            } catch (IllegalArgumentException e) {
+                throw jobs.size() == 1 ? e : new IllegalArgumentException("job " + ids.get(i) + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     private void checkPrompt(Job job) {
@@ -249,13 +259,7 @@ public final class Generator {
                 if (!fresh.add(id)) throw new IllegalArgumentException("id " + id + " is given twice");
                 for (Slot s : active) if (s.index == id) throw new IllegalArgumentException("id " + id + " is already in the batch");
             }
-            for (int i = 0; i < jobs.size(); i++) {
-                try {
-                    checkPrompt(jobs.get(i));
-                } catch (IllegalArgumentException e) {
-                    throw jobs.size() == 1 ? e : new IllegalArgumentException("job " + ids.get(i) + ": " + e.getMessage(), e);
-                }
-            }
+            checkPrompts(ids, jobs);
             int context = model.config().text().maxPositionEmbeddings();
             List<Integer> freshIds = new ArrayList<>();
             List<Job> freshJobs = new ArrayList<>();
@@ -297,11 +301,7 @@ public final class Generator {
          * the finished ones leave the batch and are returned, and the others decode that token together.
          */
         public List<Finished> step(BatchListener onToken) {
-            Objects.requireNonNull(onToken, "onToken");
-            return stepWithStops((j, id) -> {
-                onToken.accept(j, id);
-                return false;
-            });
+            return stepWithStops(neverStops(onToken));
         }
 
         /** As {@link #step(BatchListener)}; a listener that returns true ends that sequence ({@link StopReason#STOP_STRING}). */
@@ -378,7 +378,7 @@ public final class Generator {
             List<int[]> firstParts = new ArrayList<>(jobs.size());
             try {
                 for (Job job : jobs) {
-                    int capacity = (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
+                    int capacity = capacity(job, context);
                     capacities.add(capacity);
                     sessions.add(model.newSession(capacity));
                     firstParts.add(Arrays.copyOf(job.promptIds(), firstPart(model, job.promptIds(), chunk)));
@@ -399,6 +399,11 @@ public final class Generator {
                 sessions.forEach(Session::close);
                 throw e;
             }
+        }
+
+        /** KV rows a job needs: its prompt and budget, at most the model's context. */
+        static int capacity(Job job, int context) {
+            return (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
         }
 
         /** Prompt tokens of the first prefill: all, or with chunking at least {@code chunk} and past the last vision placeholder. */
@@ -425,7 +430,7 @@ public final class Generator {
          * rest of the prompt is fed by {@link Session#extend}. A copied-from session goes back to the cache.
          */
         static Slot resume(PolyVModel model, int index, Job job, PrefixCache.Hit hit, PrefixCache cache, int context) {
-            int capacity = (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
+            int capacity = capacity(job, context);
             Session session = hit.session();
             long t0 = System.nanoTime();
             try {
