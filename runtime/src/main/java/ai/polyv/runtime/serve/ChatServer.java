@@ -74,45 +74,29 @@ public final class ChatServer implements AutoCloseable {
         try (ex) {
             String path = ex.getRequestURI().getPath();
             String method = ex.getRequestMethod();
+            String expected = switch (path) {
+                case "/v1/chat/completions" -> "POST";
+                case "/health", "/metrics", "/v1/models" -> "GET";
+                default -> null;
+            };
+            if (expected == null) {
+                error(ex, 404, "no route " + path + " (POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics)");
+                return;
+            }
+            if (!method.equals(expected)) {
+                error(ex, 405, "use " + expected + " for " + path);
+                return;
+            }
             switch (path) {
-                case "/health" -> {
-                    if (!method.equals("GET")) {
-                        error(ex, 405, "use GET for " + path);
-                        return;
-                    }
-                    ObjectNode o = JSON.createObjectNode().put("status", "ok").put("model", modelName).put("queued", service.queued())
-                            .put("max_batch", service.maxBatch());
-                    send(ex, 200, o);
-                }
-                case "/metrics" -> {
-                    if (!method.equals("GET")) {
-                        error(ex, 405, "use GET for " + path);
-                        return;
-                    }
-                    byte[] text = metrics(service.stats()).getBytes(StandardCharsets.UTF_8);
-                    ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-                    ex.sendResponseHeaders(200, text.length);
-                    try (OutputStream out = ex.getResponseBody()) {
-                        out.write(text);
-                    }
-                }
+                case "/health" -> send(ex, 200, JSON.createObjectNode().put("status", "ok").put("model", modelName).put("queued", service.queued())
+                        .put("max_batch", service.maxBatch()));
+                case "/metrics" -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics(service.stats()).getBytes(StandardCharsets.UTF_8));
                 case "/v1/models" -> {
-                    if (!method.equals("GET")) {
-                        error(ex, 405, "use GET for " + path);
-                        return;
-                    }
                     ObjectNode o = JSON.createObjectNode().put("object", "list");
                     o.putArray("data").addObject().put("id", modelName).put("object", "model").put("owned_by", "polyv");
                     send(ex, 200, o);
                 }
-                case "/v1/chat/completions" -> {
-                    if (!method.equals("POST")) {
-                        error(ex, 405, "use POST for " + path);
-                        return;
-                    }
-                    completions(ex);
-                }
-                default -> error(ex, 404, "no route " + path + " (POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics)");
+                default -> completions(ex);
             }
         }
     }
@@ -252,8 +236,11 @@ public final class ChatServer implements AutoCloseable {
     }
 
     private static void send(HttpExchange ex, int status, JsonNode o) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(o);
-        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        send(ex, status, "application/json; charset=utf-8", JSON.writeValueAsBytes(o));
+    }
+
+    private static void send(HttpExchange ex, int status, String contentType, byte[] bytes) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", contentType);
         ex.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
