@@ -231,7 +231,7 @@ public final class ChatServer implements AutoCloseable {
 
     private static void error(HttpExchange ex, int status, String message) throws IOException {
         ObjectNode o = JSON.createObjectNode();
-        o.putObject("error").put("message", message).put("type", status == 400 ? "invalid_request_error" : status >= 500 ? "server_error" : "not_found");
+        o.putObject("error").put("message", message).put("type", status == 400 ? "invalid_request_error" : status == 405 ? "method_not_allowed" : status >= 500 ? "server_error" : "not_found");
         send(ex, status, o);
     }
 

@@ -173,6 +173,8 @@ class ChatServerTest {
         HttpResponse<String> get = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(405, get.statusCode());
+        assertEquals("method_not_allowed", JSON.readTree(get.body()).at("/error/type").asText());
+        assertEquals("not_found", JSON.readTree(notFound.body()).at("/error/type").asText());
         HttpResponse<String> models = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/models")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals("demo", JSON.readTree(models.body()).at("/data/0/id").asText());
