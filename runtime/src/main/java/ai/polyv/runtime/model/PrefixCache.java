@@ -74,9 +74,7 @@ public final class PrefixCache implements AutoCloseable {
         // the rest must be text: no placeholder after the prefix, and every vision input of the prompt inside it
         int image = dims.tokens().imageTokenId(), video = dims.tokens().videoTokenId();
         for (int i = lcp; i < prompt.length; i++) if (prompt[i] == image || prompt[i] == video) return 0;
-        int runsInPrefix = 0;
-        for (int v = 0; v < cv.size() && starts[v] + cv.get(v).grid().mergedTokens(merge) <= lcp; v++) runsInPrefix++;
-        return runsInPrefix == promptVision.size() ? lcp : 0;
+        return s.visionRunsBefore(lcp) == promptVision.size() ? lcp : 0;     // lcp ends at a run start or after runs: no cut
     }
 
     @Override

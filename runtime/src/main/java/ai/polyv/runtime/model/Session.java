@@ -327,7 +327,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** How many vision runs end at or before row {@code rows}; fails when {@code rows} cuts through one. */
-    private int visionRunsBefore(int rows) {
+    int visionRunsBefore(int rows) {
         int merge = dims.vision().mergeSize(), keep = 0;
         for (int v = 0; v < vision.size(); v++) {
             int a = visionStarts[v], end = a + vision.get(v).grid().mergedTokens(merge);
