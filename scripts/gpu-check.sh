@@ -2,7 +2,7 @@
 # The CUDA device check: one script for the lent GPU machine (no Java, Maven or network there), one
 # call, everything under $OUT, finished well within 7 minutes (a watchdog cuts every step to what is
 # left of GPU_CHECK_BUDGET_S, default 390 s). Steps:
-#   1. tests.txt    every GPU test class in ai.polyv.runtime.cuda (JUnit console): the op harness
+#   1. tests.txt    every GPU test class in ai.polyv.cuda (JUnit console): the op harness
 #                   (CudaOpHarnessTest, fp32 and the fused bf16 paths), PolyVKernelsGpuTest (fast and
 #                   reference kernels), CudaGoldenVerifyTest (fp32 golden 1e-4) and CudaBf16GoldenTest
 #                   (bf16 golden rule, fused kernels asserted to have run), CudaBatchDecodeTest (golden ids
@@ -25,7 +25,7 @@
 # trimmed JRE leaves out.)
 #
 # Prepare here (no GPU needed), in the checkout the session was started in:
-#   ./polyv build && mvn -B -q -o -DskipTests test-compile -pl runtime -am
+#   ./polyv build && mvn -B -q -o -DskipTests test-compile
 #   scripts/make-jre.sh                           # -> jre.tar.xz (ignored)
 #   MODELS=tiny-a scripts/make-gpu-bundle.sh      # -> .gpu-bundle/ (ignored), prints the size that travels
 # Then one device call (tool `run`):
@@ -80,14 +80,14 @@ step() {  # step NAME SECONDS LOGFILE COMMAND... : runs with min(SECONDS, budget
   [ "$rc" -eq 0 ] || status=1
 }
 
-# 1. the CUDA tests (every class in ai.polyv.runtime.cuda and its subpackages), JUnit console launcher
+# 1. the CUDA tests (every class in ai.polyv.cuda and its subpackages), JUnit console launcher
 if [ -n "${GPU_CHECK_ONLY_BENCH:-}" ]; then
   note "steps 1-3 (tests, verify, generate): skipped, GPU_CHECK_ONLY_BENCH is set"
 elif [ -d "$B/test-classes" ]; then
   : >"$OUT/tests.txt"
   step tests 170 "$OUT/tests.txt" "$JAVA" "${FLAGS[@]}" -jar "$B"/junit/junit-platform-console-standalone-*.jar execute \
     --class-path "$B/test-classes:$(ls "$B"/lib/*.jar | tr '\n' ':')" \
-    --scan-classpath "$B/test-classes" --include-package ai.polyv.runtime.cuda --details=tree --disable-banner --disable-ansi-colors
+    --scan-classpath "$B/test-classes" --include-package ai.polyv.cuda --details=tree --disable-banner --disable-ansi-colors
   grep -E "^\[ *[0-9]+ tests (successful|failed|skipped|aborted)" "$OUT/tests.txt" | tee -a "$SUMMARY"
   grep -E "✘" "$OUT/tests.txt" | head -n 20 | tee -a "$SUMMARY"                      # failures, by name
   grep -oE "Assumption failed: .*" "$OUT/tests.txt" | sort | uniq -c | tee -a "$SUMMARY"  # skip reasons, counted

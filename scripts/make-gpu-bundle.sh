@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Gathers what scripts/gpu-check.sh needs on the GPU machine (no Java, no Maven, no network there)
 # into <repo>/.gpu-bundle (ignored by git):
-#   lib/           the runtime jar and its dependencies, with jcuda-natives cut down to the driver
+#   lib/           the cli jar and its dependencies, with jcuda-natives cut down to the driver
 #                  binding (libJCudaDriver only: 0.5 MB instead of 9.5 MB), and the JUnit console
-#   test-classes/  runtime/target/test-classes (the GPU tests run from there)
+#   test-classes/  the test classes of every module (the GPU tests run from there; they use the
+#                  core/train test fixtures)
 #   shared/golden/<model>.tar.xz  the golden models named in MODELS (default: tiny-a), xz-packed
 #                  (tiny-a 19 MB -> ~17 MB, tiny-c 50 MB -> 36 MiB); gpu-check.sh unpacks them
 # With TESTS=0 the JUnit console and the test classes are left out (verify + benchmarks only), which
@@ -17,21 +18,22 @@ MODELS="${MODELS:-tiny-a}"
 TESTS="${TESTS:-1}"
 JUNIT_VERSION=1.13.4
 B="$ROOT/.gpu-bundle"
-JAR="$ROOT/runtime/target/polyv-runtime-0.1.0-SNAPSHOT.jar"
-[ -f "$JAR" ] && [ -d "$ROOT/runtime/target/lib" ] && [ -d "$ROOT/runtime/target/test-classes" ] \
-  || { echo "make-gpu-bundle: build first (./polyv build, then mvn -o -DskipTests test-compile -pl runtime -am)" >&2; exit 1; }
+JAR="$ROOT/cli/target/polyv-cli-0.1.0-SNAPSHOT.jar"
+TEST_MODULES="loader core cuda train tests"
+[ -f "$JAR" ] && [ -d "$ROOT/cli/target/lib" ] && [ -d "$ROOT/cuda/target/test-classes" ] \
+  || { echo "make-gpu-bundle: build first (./polyv build, then mvn -o -DskipTests test-compile)" >&2; exit 1; }
 [ -f "$ROOT/jre.tar.xz" ] || { echo "make-gpu-bundle: run scripts/make-jre.sh first" >&2; exit 1; }
 rm -rf "$B"
 mkdir -p "$B/lib" "$B/shared/golden"
 cp "$JAR" "$B/lib/"
-for j in "$ROOT"/runtime/target/lib/*.jar; do
+for j in "$ROOT"/cli/target/lib/*.jar; do
   case "$(basename "$j")" in
     jcuda-natives-*) ;;
     *) cp "$j" "$B/lib/" ;;
   esac
 done
 # jcuda-natives without the PTX compiler, NVRTC and runtime bindings we do not use
-natives="$(ls "$ROOT"/runtime/target/lib/jcuda-natives-*.jar)"
+natives="$(ls "$ROOT"/cli/target/lib/jcuda-natives-*.jar)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && unzip -q "$natives" 'lib/libJCudaDriver-*' 'META-INF/MANIFEST.MF' && zip -q -r -9 "$B/lib/$(basename "$natives")" lib META-INF)
@@ -43,7 +45,8 @@ if [ ! -f "$CONSOLE" ]; then
 fi
 mkdir -p "$B/junit"
 cp "$CONSOLE" "$B/junit/"
-cp -r "$ROOT/runtime/target/test-classes" "$B/test-classes"
+mkdir -p "$B/test-classes"
+for m in $TEST_MODULES; do cp -r "$ROOT/$m/target/test-classes/." "$B/test-classes/"; done
 fi
 for m in $MODELS; do
   [ -d "$SHARED/golden/$m" ] || { echo "make-gpu-bundle: no $SHARED/golden/$m" >&2; exit 1; }

@@ -17,7 +17,7 @@ extern "C" __global__ void convert_from_f32(const float* src, int dtype, unsigne
 // Benchmark weights made on the device (never on the host): dst[i] = uniform in [-half_width, half_width),
 // from a counter-based hash (splitmix64 of seed * golden + i), so every element is independent of the launch
 // shape. dtype: F32 (float* dst) or BF16 (unsigned short* dst, round to nearest even). The same function in
-// Java: ai.polyv.runtime.cuda.DeviceRandomWeights.value.
+// Java: ai.polyv.cuda.DeviceRandomWeights.value.
 __device__ __forceinline__ float polyv_random_uniform(unsigned long long seed, long long i, float half_width) {
     unsigned long long z = seed * 0x9E3779B97F4A7C15ull + (unsigned long long) i;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

@@ -4,7 +4,7 @@
 
 namespace polyv {
 
-// Element type codes, shared with ai.polyv.runtime.cuda.kernels.DeviceDType on the Java side.
+// Element type codes, shared with ai.polyv.cuda.kernels.DeviceDType on the Java side.
 constexpr int DT_F32 = 0;
 constexpr int DT_BF16 = 1;
 constexpr int DT_F16 = 2;

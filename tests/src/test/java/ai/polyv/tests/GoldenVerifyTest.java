@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.polyv.cli.Main;
-import ai.polyv.runtime.backend.CpuBackend;
-import ai.polyv.runtime.golden.GoldenVerifier;
-import ai.polyv.runtime.golden.TensorCheck;
-import ai.polyv.runtime.model.PolyVModel;
+import ai.polyv.core.backend.CpuBackend;
+import ai.polyv.train.golden.GoldenVerifier;
+import ai.polyv.train.golden.TensorCheck;
+import ai.polyv.core.model.PolyVModel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,2 +1,0 @@
-/** JMH microbenchmarks for every op and kernel; run with {@code ./polyv jmh}. */
-package ai.polyv.bench;

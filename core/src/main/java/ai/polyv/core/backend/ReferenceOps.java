@@ -1,0 +1,257 @@
+package ai.polyv.core.backend;
+
+import ai.polyv.core.tensor.DType;
+import ai.polyv.core.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Plain scalar Java statement of every {@link Backend} op on host tensors: the reference each backend
+ * (and each faster CPU kernel) is tested against. Straight loops, float32 arithmetic like PyTorch's
+ * float32 path, no threads, no vectors.
+ */
+public final class ReferenceOps {
+    private ReferenceOps() {}
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    static void requireF32(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t != null && t.dtype() != DType.F32) {
+                throw new UnsupportedOperationException(op + ": activation tensor must be F32, got " + t);
+            }
+        }
+    }
+
+    static void requireShape(String op, String what, Tensor t, long rows, long cols) {
+        if (t.rows() != rows || t.cols() != cols) {
+            throw new IllegalArgumentException(op + ": " + what + " must be [" + rows + ", " + cols + "], got " + t);
+        }
+    }
+
+    public static void matmul(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        requireF32("matmul", x, out);
+        int n = x.rows(), k = x.cols(), m = w.rows();
+        requireShape("matmul", "weight", w, m, k);
+        requireShape("matmul", "out", out, n, m);
+        if (bias != null && bias.numel() != m) throw new IllegalArgumentException("matmul: bias must have " + m + " values, got " + bias);
+        float[] xr = new float[k];
+        float[] wr = new float[k];
+        for (int j = 0; j < m; j++) {
+            for (int c = 0; c < k; c++) wr[c] = w.getFloat((long) j * k + c);
+            float b = bias == null ? 0f : bias.getFloat(j);
+            for (int i = 0; i < n; i++) {
+                float acc = 0f;
+                for (int c = 0; c < k; c++) acc += x.getFloat((long) i * k + c) * wr[c];
+                out.setFloat((long) i * m + j, acc + b);
+            }
+        }
+    }
+
+    public static void rmsNorm(Tensor x, Tensor w, float eps, Tensor out) {
+        requireF32("rmsNorm", x, out);
+        int n = x.rows(), d = x.cols();
+        requireShape("rmsNorm", "out", out, n, d);
+        for (int i = 0; i < n; i++) {
+            float ss = 0f;
+            for (int c = 0; c < d; c++) {
+                float v = x.getFloat((long) i * d + c);
+                ss += v * v;
+            }
+            float inv = (float) (1.0 / Math.sqrt(ss / d + eps));
+            for (int c = 0; c < d; c++) {
+                out.setFloat((long) i * d + c, w.getFloat(c) * (x.getFloat((long) i * d + c) * inv));
+            }
+        }
+    }
+
+    public static float silu(float v) {
+        return (float) (v / (1.0 + Math.exp(-v)));
+    }
+
+    public static float gelu(float v) {
+        return (float) (0.5 * v * (1.0 + Erf.erf(v / Math.sqrt(2.0))));
+    }
+
+    public static void siluMul(Tensor gate, Tensor up, Tensor out) {
+        requireF32("siluMul", gate, up, out);
+        for (long i = 0; i < out.numel(); i++) out.setFloat(i, silu(gate.getFloat(i)) * up.getFloat(i));
+    }
+
+    public static void gelu(Tensor x, Tensor out) {
+        requireF32("gelu", x, out);
+        for (long i = 0; i < out.numel(); i++) out.setFloat(i, gelu(x.getFloat(i)));
+    }
+
+    public static void add(Tensor a, Tensor b, Tensor out) {
+        requireF32("add", a, b, out);
+        if (a.numel() != b.numel() || a.numel() != out.numel()) throw new IllegalArgumentException("add: shapes " + a + " " + b + " " + out);
+        for (long i = 0; i < out.numel(); i++) out.setFloat(i, a.getFloat(i) + b.getFloat(i));
+    }
+
+    public static void fill(Tensor t, float value) {
+        requireF32("fill", t);
+        for (long i = 0; i < t.numel(); i++) t.setFloat(i, value);
+    }
+
+    public static void embedding(Tensor table, int[] ids, Tensor out) {
+        requireF32("embedding", out);
+        int v = table.rows(), d = table.cols();
+        requireShape("embedding", "out", out, ids.length, d);
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= v) throw new IllegalArgumentException("embedding: id " + ids[i] + " at position " + i + " outside vocabulary [0, " + v + ")");
+            for (int c = 0; c < d; c++) out.setFloat((long) i * d + c, table.getFloat((long) ids[i] * d + c));
+        }
+    }
+
+    public static void gatherRows(Tensor src, int[] index, Tensor out) {
+        requireF32("gatherRows", src, out);
+        int d = src.cols();
+        requireShape("gatherRows", "out", out, index.length, d);
+        for (int i = 0; i < index.length; i++) {
+            for (int c = 0; c < d; c++) out.setFloat((long) i * d + c, src.getFloat((long) index[i] * d + c));
+        }
+    }
+
+    public static void scatterRows(Tensor src, int[] index, Tensor out) {
+        requireF32("scatterRows", src, out);
+        int d = src.cols();
+        requireShape("scatterRows", "src", src, index.length, out.cols());
+        for (int i = 0; i < index.length; i++) {
+            for (int c = 0; c < d; c++) out.setFloat((long) index[i] * d + c, src.getFloat((long) i * d + c));
+        }
+    }
+
+    public static void scatterAddScaled(Tensor src, int[] index, float[] scale, Tensor out) {
+        requireF32("scatterAddScaled", src, out);
+        int d = src.cols();
+        requireShape("scatterAddScaled", "src", src, index.length, out.cols());
+        for (int i = 0; i < index.length; i++) {
+            for (int c = 0; c < d; c++) {
+                long o = (long) index[i] * d + c;
+                out.setFloat(o, out.getFloat(o) + scale[i] * src.getFloat((long) i * d + c));
+            }
+        }
+    }
+
+    public static void rope(Tensor x, int heads, Tensor cos, Tensor sin) {
+        requireF32("rope", x, cos, sin);
+        int n = x.rows(), hd = x.cols() / heads, half = hd / 2;
+        requireShape("rope", "cos", cos, n, hd);
+        requireShape("rope", "sin", sin, n, hd);
+        float[] tmp = new float[hd];
+        for (int r = 0; r < n; r++) {
+            for (int h = 0; h < heads; h++) {
+                long base = (long) r * x.cols() + (long) h * hd;
+                for (int c = 0; c < hd; c++) tmp[c] = x.getFloat(base + c);
+                for (int c = 0; c < hd; c++) {
+                    float rot = c < half ? -tmp[c + half] : tmp[c - half];
+                    x.setFloat(base + c, tmp[c] * cos.getFloat((long) r * hd + c) + rot * sin.getFloat((long) r * hd + c));
+                }
+            }
+        }
+    }
+
+    /** One query head against keys {@code [k0, k1)}: the attention row, then the weighted sum of values. */
+    static void attendOne(Tensor q, long qOff, Tensor k, Tensor v, int kvStride, int kvOff, int k0, int k1, int hd,
+                          float scale, float[] scores, Tensor out, long outOff) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = k0; j < k1; j++) {
+            float s = 0f;
+            long kOff = (long) j * kvStride + kvOff;
+            for (int c = 0; c < hd; c++) s += q.getFloat(qOff + c) * k.getFloat(kOff + c);
+            s *= scale;
+            scores[j - k0] = s;
+            if (s > max) max = s;
+        }
+        float sum = 0f;
+        for (int j = k0; j < k1; j++) {
+            float e = (float) Math.exp(scores[j - k0] - max);
+            scores[j - k0] = e;
+            sum += e;
+        }
+        for (int c = 0; c < hd; c++) {
+            float acc = 0f;
+            for (int j = k0; j < k1; j++) acc += (scores[j - k0] / sum) * v.getFloat((long) j * kvStride + kvOff + c);
+            out.setFloat(outOff + c, acc);
+        }
+    }
+
+    public static void attentionSegments(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int[] cuSeqlens) {
+        requireF32("attentionSegments", q, k, v, out);
+        int n = q.rows(), width = q.cols(), hd = width / heads;
+        if (cuSeqlens[0] != 0 || cuSeqlens[cuSeqlens.length - 1] != n) {
+            throw new IllegalArgumentException("attentionSegments: cuSeqlens must run from 0 to " + n);
+        }
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int maxLen = 0;
+        for (int s = 0; s + 1 < cuSeqlens.length; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
+        float[] scores = new float[maxLen];
+        for (int s = 0; s + 1 < cuSeqlens.length; s++) {
+            for (int i = cuSeqlens[s]; i < cuSeqlens[s + 1]; i++) {
+                for (int h = 0; h < heads; h++) {
+                    long off = (long) i * width + (long) h * hd;
+                    attendOne(q, off, k, v, width, h * hd, cuSeqlens[s], cuSeqlens[s + 1], hd, scale, scores, out, off);
+                }
+            }
+        }
+    }
+
+    public static void attentionCausal(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int kvHeads, int start) {
+        requireF32("attentionCausal", q, k, v, out);
+        int n = q.rows(), width = q.cols(), hd = width / heads, kvWidth = k.cols(), group = heads / kvHeads;
+        if (kvWidth != kvHeads * hd || k.rows() < start + n) {
+            throw new IllegalArgumentException("attentionCausal: cache " + k + " too small for " + (start + n) + " rows of " + kvHeads + "x" + hd);
+        }
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] scores = new float[start + n];
+        for (int i = 0; i < n; i++) {
+            for (int h = 0; h < heads; h++) {
+                long off = (long) i * width + (long) h * hd;
+                attendOne(q, off, k, v, kvWidth, (h / group) * hd, 0, start + i + 1, hd, scale, scores, out, off);
+            }
+        }
+    }
+
+    public static void softmaxTopK(Tensor logits, int k, boolean renormalize, int[] idsOut, float[] weightsOut) {
+        requireF32("softmaxTopK", logits);
+        int n = logits.rows(), m = logits.cols();
+        if (k < 1 || k > m) throw new IllegalArgumentException("softmaxTopK: k=" + k + " not in [1, " + m + "]");
+        float[] p = new float[m];
+        boolean[] taken = new boolean[m];
+        for (int i = 0; i < n; i++) softmaxTopKRow(logits.data(), (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
+    }
+
+    /**
+     * One row of {@link #softmaxTopK}: the F32 logits at {@code x[off, off+m)} go through softmax, then k
+     * passes of arg-max (ties to the lower index); writes {@code ids[o, o+k)} and {@code ws[o, o+k)}.
+     * {@code p [m]} and {@code taken [m]} are scratch. The CPU backend runs the same rows on its threads.
+     */
+    static void softmaxTopKRow(MemorySegment x, long off, int m, int k, boolean renormalize, float[] p, boolean[] taken, int[] ids,
+                               float[] ws, int o) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < m; e++) max = Math.max(max, x.getAtIndex(F32, off + e));
+        float sum = 0f;
+        for (int e = 0; e < m; e++) {
+            p[e] = (float) Math.exp(x.getAtIndex(F32, off + e) - max);
+            sum += p[e];
+        }
+        for (int e = 0; e < m; e++) p[e] /= sum;
+        java.util.Arrays.fill(taken, false);
+        float wsum = 0f;
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int e = 0; e < m; e++) {
+                if (!taken[e] && (best < 0 || p[e] > p[best])) best = e; // strict >: ties keep the lower index
+            }
+            taken[best] = true;
+            ids[o + j] = best;
+            ws[o + j] = p[best];
+            wsum += p[best];
+        }
+        if (renormalize) {
+            for (int j = 0; j < k; j++) ws[o + j] /= wsum;
+        }
+    }
+}

@@ -1,0 +1,494 @@
+package ai.polyv.core.model;
+
+import ai.polyv.core.backend.Backend;
+import ai.polyv.core.backend.Workspace;
+import ai.polyv.core.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One generation: a prompt prefill followed by single-token decode steps over a KV cache of
+ * {@code maxTokens} rows per layer; {@link #decode(List, int[])} steps several sessions together.
+ * Not thread-safe. Close it to free the cache.
+ */
+public final class Session implements AutoCloseable {
+    private final PolyVModel model;
+    private final ModelDims dims;
+    private final Backend be;
+    private final int maxTokens;
+    private final Workspace cacheSpace;
+    private final Tensor[] kCache; // per layer [maxTokens, kvHeads*headDim]
+    private final Tensor[] vCache;
+    private final RoutingStats stats;
+    private int length;
+    private long nextPos;
+    private boolean prefilled;
+    private boolean closed;
+    private long visionNanos;
+    private final int[] ids;              // [maxTokens] the token of each cache row
+    private final long[] nextAfter;       // [maxTokens] the position a text token after row i would get
+    private List<VisionInput> vision = List.of();   // inputs whose placeholder runs are in the cache
+    private int[] visionStarts = new int[0];        // first row of each run
+
+    Session(PolyVModel model, int maxTokens) {
+        this.model = model;
+        this.dims = model.dims();
+        this.be = model.backend();
+        ModelDims.Text tc = dims.text();
+        if (maxTokens <= 0 || maxTokens > tc.maxPositions()) {
+            throw new IllegalArgumentException("maxTokens " + maxTokens + " must be in [1, max_position_embeddings = " + tc.maxPositions() + "]");
+        }
+        this.maxTokens = maxTokens;
+        this.cacheSpace = be.workspace();
+        this.kCache = new Tensor[tc.layers()];
+        this.vCache = new Tensor[tc.layers()];
+        for (int l = 0; l < tc.layers(); l++) {
+            kCache[l] = cacheSpace.f32(maxTokens, (long) tc.kvHeads() * tc.headDim());
+            vCache[l] = cacheSpace.f32(maxTokens, (long) tc.kvHeads() * tc.headDim());
+        }
+        this.stats = dims.moe() == null ? new RoutingStats(new int[0], 0) : new RoutingStats(dims.moe().layers(), dims.moe().numExperts());
+        this.ids = new int[maxTokens];
+        this.nextAfter = new long[maxTokens];
+    }
+
+    /** Prefill; returns the logits of the last position {@code [vocab]}. */
+    public float[] prefill(int[] inputIds, List<VisionInput> visionInputs) {
+        return prefill(inputIds, visionInputs, null);
+    }
+
+    /**
+     * Prefill with a trace receiving every intermediate (then the logits of all positions are computed
+     * and traced as {@code logits}); returns the logits of the last position {@code [vocab]}.
+     */
+    public float[] prefill(int[] inputIds, List<VisionInput> visionInputs, ForwardTrace trace) {
+        return prefill(List.of(this), List.of(inputIds), List.of(visionInputs == null ? List.of() : visionInputs), trace)[0];
+    }
+
+    /**
+     * Prefills several fresh sessions of the same model in one pass: their prompts are stacked into one
+     * {@code [sum n, hidden]} batch, so the projections, MoE and lm_head run once for all of them (short
+     * prompts fill the matmuls that one alone would leave idle); vision inputs are encoded one by one and
+     * attention runs per session. Returns each prompt's last-position logits {@code [sessions][vocab]}.
+     * Checks every session and prompt before anything runs.
+     */
+    public static float[][] prefill(List<Session> sessions, List<int[]> inputIds, List<List<VisionInput>> visionInputs) {
+        return prefill(sessions, inputIds, visionInputs, null);
+    }
+
+    private static float[][] prefill(List<Session> sessions, List<int[]> inputIds, List<List<VisionInput>> visionInputs, ForwardTrace trace) {
+        int b = sessions.size();
+        if (b == 0) throw new IllegalArgumentException("empty prefill batch");
+        if (inputIds.size() != b || visionInputs.size() != b) {
+            throw new IllegalArgumentException("prefill of " + b + " sessions got " + inputIds.size() + " prompts and " + visionInputs.size()
+                    + " vision lists");
+        }
+        Session first = sessions.get(0);
+        checkMembers(sessions, "prefill");
+        MropePositions[] mps = new MropePositions[b];
+        int total = 0;
+        for (int i = 0; i < b; i++) {
+            Session s = sessions.get(i);
+            String who = b == 1 ? "" : "session " + i + " of the prefill batch: ";
+            try {
+                mps[i] = s.checkPrompt(inputIds.get(i), visionInputs.get(i));
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                if (b == 1) throw e;
+                throw e instanceof IllegalStateException ? new IllegalStateException(who + e.getMessage(), e)
+                        : new IllegalArgumentException(who + e.getMessage(), e);
+            }
+            total += inputIds.get(i).length;
+        }
+        ModelDims dims = first.dims;
+        Backend be = first.be;
+        int[] ids = new int[total];
+        long[][] pos = new long[3][total];
+        List<Rows> rows = new ArrayList<>(b);
+        RoutingStats.Modality[] mod = new RoutingStats.Modality[total];
+        for (int i = 0, off = 0; i < b; i++) {
+            int[] p = inputIds.get(i);
+            System.arraycopy(p, 0, ids, off, p.length);
+            for (int a = 0; a < 3; a++) System.arraycopy(mps[i].pos()[a], 0, pos[a], off, p.length);
+            System.arraycopy(sessions.get(i).modalities(p), 0, mod, off, p.length);
+            rows.add(new Rows(sessions.get(i), off, p.length));
+            off += p.length;
+        }
+        if (trace != null) {
+            int n = total;
+            int[] flat = new int[3 * n];
+            for (int a = 0; a < 3; a++) for (int i = 0; i < n; i++) flat[a * n + i] = Math.toIntExact(pos[a][i]);
+            trace.ints("position_ids", flat, 3, n);
+            trace.ints("rope_delta", new int[] {Math.toIntExact(mps[0].ropeDelta())}, 1);
+        }
+        int hidden = dims.text().hidden();
+        try (Workspace ws = be.workspace()) {
+            Tensor x = ws.f32(total, hidden);
+            be.embedding(first.model.weights().embedTokens, ids, x);
+            for (int i = 0; i < b; i++) {
+                Session sess = sessions.get(i);
+                List<VisionInput> inputs = visionInputs.get(i);
+                for (int v = 0; v < inputs.size(); v++) {
+                    VisionInput in = inputs.get(v);
+                    int m = first.model.vision().mergedTokens(in);
+                    Tensor vr = ws.f32(m, hidden);
+                    long tv = System.nanoTime();
+                    first.model.vision().encode(in, ws, vr, trace);
+                    sess.visionNanos += System.nanoTime() - tv;
+                    int[] at = new int[m];
+                    for (int j = 0; j < m; j++) at[j] = rows.get(i).row() + mps[i].segments()[v] + j;
+                    be.scatterRows(vr, at, x);
+                    if (trace != null) {
+                        trace.floats((in.kind() == VisionInput.Kind.IMAGE ? "image" : "video") + ".embeds#" + v, be.download(vr), m, hidden);
+                    }
+                }
+            }
+            if (trace != null) trace.floats("inputs_embeds", be.download(x), total, hidden);
+            float[][] logits = forward(first.model, ws, x, pos, rows, mod, trace);
+            for (int i = 0; i < b; i++) {
+                Session s = sessions.get(i);
+                int[] p = inputIds.get(i);
+                s.prefilled = true;
+                s.length = p.length;
+                s.nextPos = mps[i].next();
+                System.arraycopy(p, 0, s.ids, 0, p.length);
+                long max = -1;
+                for (int r = 0; r < p.length; r++) {
+                    for (int a = 0; a < 3; a++) max = Math.max(max, mps[i].pos()[a][r]);
+                    s.nextAfter[r] = max + 1;
+                }
+                s.vision = List.copyOf(visionInputs.get(i));
+                s.visionStarts = mps[i].segments().clone();
+            }
+            return logits;
+        }
+    }
+
+    /** Every session of a batch once, open, and of the first one's model. */
+    private static void checkMembers(List<Session> batch, String kind) {
+        Set<Session> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < batch.size(); i++) {
+            Session s = batch.get(i);
+            String who = batch.size() == 1 ? "the session" : "session " + i + " of the " + kind + " batch";
+            if (s.closed) throw new IllegalStateException(who + " is closed");
+            if (!seen.add(s)) throw new IllegalArgumentException(who + " appears twice");
+            if (s.model != batch.get(0).model) throw new IllegalArgumentException(who + " belongs to another model");
+        }
+    }
+
+    /** Checks a prompt for this fresh session; returns its M-RoPE positions. */
+    private MropePositions checkPrompt(int[] inputIds, List<VisionInput> inputs) {
+        if (prefilled) throw new IllegalStateException("session already prefilled; start a new session for a new prompt");
+        int n = inputIds.length;
+        if (n == 0) throw new IllegalArgumentException("empty prompt");
+        if (n > maxTokens) throw new IllegalArgumentException("prompt of " + n + " tokens exceeds the session's maxTokens " + maxTokens);
+        checkIds(inputIds, 0);
+        MropePositions mp = MropePositions.compute(inputIds, inputs, dims);
+        if (mp.next() + (maxTokens - n) > dims.text().maxPositions()) {
+            throw new IllegalArgumentException("positions up to " + (mp.next() + maxTokens - n - 1) + " would exceed max_position_embeddings "
+                    + dims.text().maxPositions());
+        }
+        return mp;
+    }
+
+    /** One decode step: feeds {@code tokenId} at the next position; returns its logits {@code [vocab]}. */
+    public float[] decode(int tokenId) {
+        return decode(List.of(this), new int[] {tokenId})[0];
+    }
+
+    /**
+     * One decode step for several sessions of the same model at once (continuous batching): session
+     * {@code b} is fed {@code tokenIds[b]} at its own next position. The projections, MoE and lm_head run
+     * once over the {@code [B, hidden]} batch (the weights are read once per step, not once per sequence);
+     * attention runs per session against its own cache. Sessions may differ in length and may join or
+     * leave the batch between steps. Returns the logits {@code [B][vocab]}, in batch order. A batch of one
+     * is exactly {@link #decode(int)}.
+     *
+     * @throws IllegalArgumentException when a session repeats, belongs to another model, is full, or an id
+     *                                  is outside the vocabulary
+     * @throws IllegalStateException    when a session was not prefilled
+     */
+    public static float[][] decode(List<Session> batch, int[] tokenIds) {
+        int b = batch.size();
+        if (b == 0) throw new IllegalArgumentException("empty decode batch");
+        if (tokenIds.length != b) throw new IllegalArgumentException("decode batch of " + b + " sessions got " + tokenIds.length + " token ids");
+        Session first = batch.get(0);
+        checkMembers(batch, "decode");
+        for (int i = 0; i < b; i++) {
+            Session s = batch.get(i);
+            if (!s.prefilled) throw new IllegalStateException("decode before prefill (session " + i + " of the batch)");
+            if (s.length >= s.maxTokens) {
+                throw new IllegalArgumentException("session " + (b == 1 ? "" : i + " of the batch ") + "is full: " + s.length + " tokens = maxTokens");
+            }
+            try {
+                s.checkIds(new int[] {tokenIds[i]}, s.length);
+            } catch (IllegalArgumentException e) {
+                throw b == 1 ? e : new IllegalArgumentException("session " + i + " of the batch: " + e.getMessage(), e);
+            }
+        }
+        long[][] pos = new long[3][b];
+        List<Rows> rows = new ArrayList<>(b);
+        for (int i = 0; i < b; i++) {
+            Session s = batch.get(i);
+            for (int a = 0; a < 3; a++) pos[a][i] = s.nextPos;
+            rows.add(new Rows(s, i, 1));
+        }
+        try (Workspace ws = first.be.workspace()) {
+            Tensor x = ws.f32(b, first.dims.text().hidden());
+            first.be.embedding(first.model.weights().embedTokens, tokenIds, x);
+            float[][] logits = forward(first.model, ws, x, pos, rows, first.modalities(tokenIds), null);
+            for (int i = 0; i < b; i++) {
+                Session s = batch.get(i);
+                s.ids[s.length] = tokenIds[i];
+                s.nextAfter[s.length] = s.nextPos + 1;
+                s.length++;
+                s.nextPos++;
+            }
+            return logits;
+        }
+    }
+
+    /**
+     * Feeds more text tokens after what is in the cache, in one pass (a chat's next user turn after a reused
+     * prefix); returns the last one's logits {@code [vocab]}. Vision placeholders are not accepted here: a prompt
+     * whose new part holds visuals is prefilled in a fresh session.
+     */
+    public float[] extend(int[] more) {
+        checkMembers(List.of(this), "extend");
+        if (!prefilled) throw new IllegalStateException("extend before prefill");
+        int n = more.length;
+        if (n == 0) throw new IllegalArgumentException("nothing to extend with");
+        if (length + n > maxTokens) {
+            throw new IllegalArgumentException(n + " more tokens after " + length + " exceed the session's maxTokens " + maxTokens);
+        }
+        checkIds(more, length);
+        for (int i = 0; i < n; i++) {
+            if (more[i] == dims.tokens().imageTokenId() || more[i] == dims.tokens().videoTokenId()) {
+                throw new IllegalArgumentException("token " + more[i] + " at position " + (length + i) + " is a vision placeholder: extend takes text only");
+            }
+        }
+        long[][] pos = new long[3][n];
+        for (int i = 0; i < n; i++) for (int a = 0; a < 3; a++) pos[a][i] = nextPos + i;
+        try (Workspace ws = be.workspace()) {
+            Tensor x = ws.f32(n, dims.text().hidden());
+            be.embedding(model.weights().embedTokens, more, x);
+            float[] logits = forward(model, ws, x, pos, List.of(new Rows(this, 0, n)), modalities(more), null)[0];
+            for (int i = 0; i < n; i++) {
+                ids[length + i] = more[i];
+                nextAfter[length + i] = nextPos + i + 1;
+            }
+            length += n;
+            nextPos += n;
+            return logits;
+        }
+    }
+
+    /**
+     * Keeps only the first {@code rows} cache rows (a reused prefix); the next token goes at row {@code rows}.
+     * The cut may not fall inside a vision placeholder run. Routing statistics and the vision time restart:
+     * they count what is computed from here on.
+     */
+    public void truncate(int rows) {
+        checkMembers(List.of(this), "truncate");
+        if (!prefilled) throw new IllegalStateException("truncate before prefill");
+        if (rows < 1 || rows > length) throw new IllegalArgumentException("cannot keep " + rows + " of " + length + " rows");
+        int keep = visionRunsBefore(rows);
+        length = rows;
+        nextPos = nextAfter[rows - 1];
+        vision = List.copyOf(vision.subList(0, keep));
+        visionStarts = Arrays.copyOf(visionStarts, keep);
+        stats.clear();
+        visionNanos = 0;
+    }
+
+    /**
+     * Fills this fresh session with the first {@code rows} rows of {@code src} (KV cache, tokens, positions; device
+     * to device on the GPU), as if it had prefilled them; for a reused prefix that needs more room than
+     * {@code src} has. The cut may not fall inside a vision placeholder run.
+     */
+    public void copyPrefix(Session src, int rows) {
+        checkMembers(List.of(this, src), "copy");
+        if (prefilled) throw new IllegalStateException("copyPrefix into a session that is already prefilled");
+        if (!src.prefilled) throw new IllegalStateException("copyPrefix from a session that was not prefilled");
+        if (rows < 1 || rows > src.length) throw new IllegalArgumentException("cannot copy " + rows + " of " + src.length + " rows");
+        if (rows > maxTokens) throw new IllegalArgumentException(rows + " rows exceed the session's maxTokens " + maxTokens);
+        int keep = src.visionRunsBefore(rows);
+        for (int l = 0; l < kCache.length; l++) {
+            be.copy(src.kCache[l].rows(0, rows), kCache[l].rows(0, rows));
+            be.copy(src.vCache[l].rows(0, rows), vCache[l].rows(0, rows));
+        }
+        System.arraycopy(src.ids, 0, ids, 0, rows);
+        System.arraycopy(src.nextAfter, 0, nextAfter, 0, rows);
+        vision = List.copyOf(src.vision.subList(0, keep));
+        visionStarts = Arrays.copyOf(src.visionStarts, keep);
+        prefilled = true;
+        length = rows;
+        nextPos = src.nextAfter[rows - 1];
+    }
+
+    /** How many vision runs end at or before row {@code rows}; fails when {@code rows} cuts through one. */
+    int visionRunsBefore(int rows) {
+        int merge = dims.vision().mergeSize(), keep = 0;
+        for (int v = 0; v < vision.size(); v++) {
+            int a = visionStarts[v], end = a + vision.get(v).grid().mergedTokens(merge);
+            if (end <= rows) keep++;
+            else if (a < rows) throw new IllegalArgumentException("row " + rows + " cuts through vision run " + v + " (rows " + a + " to " + end + ")");
+        }
+        return keep;
+    }
+
+    /** The tokens in the cache, row by row {@code [length]}. */
+    public int[] tokens() {
+        return Arrays.copyOf(ids, length);
+    }
+
+    /** The vision inputs whose placeholder runs are in the cache, in order, and the first row of each. */
+    public List<VisionInput> visionInputs() {
+        return vision;
+    }
+
+    public int[] visionStarts() {
+        return visionStarts.clone();
+    }
+
+    /** Tokens in the cache (prompt + decoded). */
+    public int length() {
+        return length;
+    }
+
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** Wall time the prefill spent in the vision encoder (0 before the prefill or without vision inputs). */
+    public long visionNanos() {
+        return visionNanos;
+    }
+
+    public RoutingStats routingStats() {
+        return stats;
+    }
+
+    private void checkIds(int[] ids, int offset) {
+        int vocab = dims.text().vocab();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw new IllegalArgumentException("token id " + ids[i] + " at position " + (offset + i) + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+    }
+
+    private RoutingStats.Modality[] modalities(int[] ids) {
+        RoutingStats.Modality[] m = new RoutingStats.Modality[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            m[i] = ids[i] == dims.tokens().imageTokenId() ? RoutingStats.Modality.IMAGE
+                    : ids[i] == dims.tokens().videoTokenId() ? RoutingStats.Modality.VIDEO : RoutingStats.Modality.TEXT;
+        }
+        return m;
+    }
+
+    /** Rows {@code [row, row+count)} of a forward batch belong to {@code session}, at its cache rows from its length on. */
+    private record Rows(Session session, int row, int count) {}
+
+    /**
+     * Decoder over {@code x [n, hidden]}, whose rows are split into {@code segments} (each at its session's
+     * cache rows {@code [length, length+count)}), with positions {@code pos[3][n]}; returns the logits of
+     * each segment's last row {@code [segments][vocab]} (and traces everything, one segment only, when
+     * {@code trace != null}). One segment writes K and V straight into its cache; several project into a
+     * batch buffer and scatter each row into its own cache.
+     */
+    private static float[][] forward(PolyVModel model, Workspace ws, Tensor x, long[][] pos, List<Rows> segments,
+                                     RoutingStats.Modality[] mod, ForwardTrace trace) {
+        ModelDims dims = model.dims();
+        Backend be = model.backend();
+        ModelDims.Text tc = dims.text();
+        ModelWeights w = model.weights();
+        int n = x.rows(), hidden = tc.hidden(), hd = tc.headDim(), heads = tc.heads(), kvh = tc.kvHeads();
+        boolean single = segments.size() == 1;
+        if (trace != null && !single) throw new IllegalArgumentException("a traced forward covers one session");
+        float[] cos = new float[n * hd], sin = new float[n * hd];
+        RopeTables.mrope(pos, 0, n, tc.ropeTheta(), tc.mropeSection(), hd, cos, sin);
+        Tensor cosT = ws.f32(cos, n, hd), sinT = ws.f32(sin, n, hd);
+        Tensor h = ws.f32(n, hidden), q = ws.f32(n, (long) heads * hd), attn = ws.f32(n, (long) heads * hd), tmp = ws.f32(n, hidden);
+        Tensor kBatch = single ? null : ws.f32(n, (long) kvh * hd), vBatch = single ? null : ws.f32(n, (long) kvh * hd);
+        for (int l = 0; l < tc.layers(); l++) {
+            ModelWeights.Layer lw = w.layers.get(l);
+            be.rmsNorm(x, lw.inputNorm(), tc.rmsNormEps(), h);
+            Session s0 = segments.get(0).session();
+            // [n, kvh*hd]: a view into the one session's cache, or the batch buffer
+            Tensor k = single ? s0.kCache[l].rows(s0.length, n) : kBatch, v = single ? s0.vCache[l].rows(s0.length, n) : vBatch;
+            be.matmul(h, lw.q().w(), lw.q().b(), q);
+            be.matmul(h, lw.k().w(), lw.k().b(), k);
+            be.matmul(h, lw.v().w(), lw.v().b(), v);
+            be.rope(q, heads, cosT, sinT);
+            be.rope(k, kvh, cosT, sinT);
+            for (Rows seg : segments) {
+                Session s = seg.session();
+                if (!single) {   // the segment's rows into its cache rows [length, length+count)
+                    be.copy(k.rows(seg.row(), seg.count()), s.kCache[l].rows(s.length, seg.count()));
+                    be.copy(v.rows(seg.row(), seg.count()), s.vCache[l].rows(s.length, seg.count()));
+                }
+                be.attentionCausal(single ? q : q.rows(seg.row(), seg.count()), s.kCache[l], s.vCache[l],
+                        single ? attn : attn.rows(seg.row(), seg.count()), heads, kvh, s.length);
+            }
+            be.matmul(attn, lw.o().w(), null, tmp);
+            be.add(x, tmp, x);
+            be.rmsNorm(x, lw.postNorm(), tc.rmsNormEps(), h);
+            if (lw.moe() != null) {
+                MoeRouter.Routing r = MoeLayer.forward(be, lw.moe(), dims.moe(), h, tmp);
+                for (Rows seg : segments) seg.session().stats.record(l, r, mod, seg.row(), seg.count());
+                if (trace != null) {
+                    trace.floats("moe." + l + ".router_logits", r.logits(), n, r.numExperts());
+                    trace.ints("moe." + l + ".topk_ids", r.ids(), n, r.k());
+                    trace.floats("moe." + l + ".topk_weights", r.weights(), n, r.k());
+                }
+            } else {
+                Mlp.swiglu(be, lw.mlp(), h, tmp);
+            }
+            be.add(x, tmp, x);
+            if (trace != null) trace.floats("hidden." + l, be.download(x), n, hidden);
+        }
+        // the rows whose logits are wanted: every row when traced, else each segment's last row
+        Tensor last;
+        if (trace != null) {
+            last = x;
+        } else if (single) {
+            last = x.rows(n - 1, 1);
+        } else {
+            int[] lastRows = new int[segments.size()];
+            for (int i = 0; i < lastRows.length; i++) lastRows[i] = segments.get(i).row() + segments.get(i).count() - 1;
+            if (consecutive(lastRows)) {
+                last = x.rows(lastRows[0], lastRows.length);
+            } else {
+                last = ws.f32(lastRows.length, hidden);
+                be.gatherRows(x, lastRows, last);
+            }
+        }
+        int rows = last.rows();
+        Tensor fin = ws.f32(rows, hidden);
+        be.rmsNorm(last, w.finalNorm, tc.rmsNormEps(), fin);
+        Tensor logits = ws.f32(rows, tc.vocab());
+        be.matmul(fin, w.lmHead, null, logits);
+        float[] all = be.download(logits);
+        if (trace != null) {
+            trace.floats("final_hidden", be.download(fin), rows, hidden);
+            trace.floats("logits", all, rows, tc.vocab());
+            return new float[][] {Arrays.copyOfRange(all, (rows - 1) * tc.vocab(), rows * tc.vocab())};
+        }
+        float[][] out = new float[rows][];
+        for (int i = 0; i < rows; i++) out[i] = Arrays.copyOfRange(all, i * tc.vocab(), (i + 1) * tc.vocab());
+        return out;
+    }
+
+    private static boolean consecutive(int[] rows) {
+        for (int i = 1; i < rows.length; i++) if (rows[i] != rows[0] + i) return false;
+        return true;
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        cacheSpace.close();
+    }
+}

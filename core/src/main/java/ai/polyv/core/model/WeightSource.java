@@ -1,0 +1,55 @@
+package ai.polyv.core.model;
+
+import ai.polyv.loader.safetensors.Checkpoint;
+import ai.polyv.loader.safetensors.TensorView;
+import ai.polyv.core.backend.Backend;
+import ai.polyv.core.tensor.DType;
+import ai.polyv.core.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/** Where model weights come from: a checkpoint, or synthetic weights in tests. */
+public interface WeightSource {
+
+    /** One stored tensor: its name, dtype, shape and exact little-endian bytes. */
+    record Raw(String name, DType dtype, long[] shape, MemorySegment data) {}
+
+    boolean has(String name);
+
+    /** The tensor, or an IllegalArgumentException naming it when it is missing. */
+    Raw get(String name);
+
+    /** A description of where the tensors come from, for error messages. */
+    String describe();
+
+    /**
+     * The backend tensor of the matrix {@code raw}, viewed as {@code shape}: by default the backend's copy of
+     * its bytes. A source that makes its matrices on the device (real-size benchmarks, no host copy) overrides
+     * this; 1-D tensors (norms, biases) are always read from {@link Raw#data}.
+     */
+    default Tensor toBackend(Backend backend, Raw raw, long... shape) {
+        return backend.weight(raw.dtype(), raw.data(), shape);
+    }
+
+    static WeightSource of(Checkpoint ckpt) {
+        return new WeightSource() {
+            @Override
+            public boolean has(String name) {
+                return ckpt.has(name);
+            }
+
+            @Override
+            public Raw get(String name) {
+                if (!ckpt.has(name)) {
+                    throw new IllegalArgumentException("checkpoint " + ckpt.dir() + " has no tensor '" + name + "'");
+                }
+                TensorView v = ckpt.tensor(name);
+                return new Raw(name, DType.fromSafetensors(v.dtype().safetensorsName()), v.shape(), v.data());
+            }
+
+            @Override
+            public String describe() {
+                return "checkpoint " + ckpt.dir();
+            }
+        };
+    }
+}

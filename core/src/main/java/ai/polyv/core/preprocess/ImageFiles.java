@@ -1,0 +1,45 @@
+package ai.polyv.core.preprocess;
+
+import ai.polyv.loader.util.PathChecks;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+
+/** Decoding of PNG/JPEG files (javax.imageio) into {@link RgbFrames}. */
+public final class ImageFiles {
+
+    private ImageFiles() {}
+
+    /**
+     * Reads one image file as a single RGB frame (alpha dropped, grey expanded to RGB).
+     *
+     * @throws IllegalArgumentException when it is missing, not a regular file or not a decodable PNG/JPEG
+     */
+    public static RgbFrames read(Path file) {
+        PathChecks.regularFile("image file", file);
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot decode image " + file + ": " + e.getMessage(), e);
+        }
+        if (img == null) throw new IllegalArgumentException("cannot decode image " + file + ": not a PNG or JPEG file");
+        return fromImage(img);
+    }
+
+    /** Converts a decoded image to RGB bytes (via its colour model, sRGB). */
+    public static RgbFrames fromImage(BufferedImage img) {
+        int w = img.getWidth();
+        int h = img.getHeight();
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+        byte[] rgb = new byte[w * h * 3];
+        for (int i = 0; i < argb.length; i++) {
+            int p = argb[i];
+            rgb[i * 3] = (byte) (p >> 16);
+            rgb[i * 3 + 1] = (byte) (p >> 8);
+            rgb[i * 3 + 2] = (byte) p;
+        }
+        return new RgbFrames(1, h, w, rgb);
+    }
+}

@@ -1,0 +1,108 @@
+package ai.polyv.cuda.kernels;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import ai.polyv.cuda.driver.CudaException;
+import jcuda.Pointer;
+import jcuda.Sizeof;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * Device allocations for kernel tests and benchmarks, freed together on {@link #close}. Every
+ * allocation gets {@link #GUARD_BYTES} of guard after it; {@link #poison} fills tensor and guard with a
+ * pattern (NaN for floats) and {@link #guardIntact} checks the guard afterwards (STYLE.md 4). The
+ * runtime's own DeviceMemoryPool is the production allocator; this is deliberately simple.
+ */
+public final class DeviceArena implements AutoCloseable {
+    public static final int GUARD_BYTES = 256;
+    /** NaN as F32, NaN in both bf16 halves, and as I32 (2143387585) outside every valid id, offset or position. */
+    public static final int POISON = 0x7FC17FC1;
+
+    private final List<CUdeviceptr> owned = new ArrayList<>();
+
+    public DeviceTensor alloc(String name, DeviceDType type, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        long bytes = n * type.byteSize();
+        CUdeviceptr p = new CUdeviceptr();
+        CudaException.check(JCudaDriver.cuMemAlloc(p, bytes + GUARD_BYTES), "cuMemAlloc");
+        owned.add(p);
+        return DeviceTensor.of(name, p, type, shape);
+    }
+
+    static long bytes(DeviceTensor t) {
+        return t.numel() * t.dtype().byteSize();
+    }
+
+    /** Fills the tensor and its guard with {@link #POISON}. */
+    public void poison(DeviceTensor t) {
+        CudaException.check(JCudaDriver.cuMemsetD32(t.ptr(), POISON, (bytes(t) + GUARD_BYTES + 3) / 4), "cuMemsetD32");
+    }
+
+    /** True if the guard after {@code t} still holds {@link #POISON} (poison it before the run). */
+    public boolean guardIntact(DeviceTensor t) {
+        long b = bytes(t), start = (b + 3) / 4 * 4;  // the first whole word after the data
+        int words = (int) ((b + GUARD_BYTES - start) / 4);
+        int[] g = new int[words];
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(g), t.ptr().withByteOffset(start), (long) words * Sizeof.INT), "cuMemcpyDtoH");
+        for (int v : g) if (v != POISON) return false;
+        return true;
+    }
+
+    public DeviceTensor upload(String name, float[] v, long... shape) {
+        DeviceTensor t = alloc(name, DeviceDType.F32, shape);
+        CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(v), (long) v.length * Sizeof.FLOAT), "cuMemcpyHtoD");
+        return t;
+    }
+
+    public DeviceTensor upload(String name, int[] v, long... shape) {
+        DeviceTensor t = alloc(name, DeviceDType.I32, shape);
+        CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(v), (long) v.length * Sizeof.INT), "cuMemcpyHtoD");
+        return t;
+    }
+
+    /** Uploads {@code v} rounded to bf16 (round to nearest even). */
+    public DeviceTensor uploadBf16(String name, float[] v, long... shape) {
+        DeviceTensor t = alloc(name, DeviceDType.BF16, shape);
+        short[] s = new short[v.length];
+        for (int i = 0; i < v.length; i++) s[i] = ai.polyv.core.cpu.WeightFormat.toBf16(v[i]);
+        CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(s), (long) s.length * Sizeof.SHORT), "cuMemcpyHtoD");
+        return t;
+    }
+
+    /** Uploads bf16 bit patterns as they are. */
+    public DeviceTensor uploadBf16Bits(String name, short[] bits, long... shape) {
+        DeviceTensor t = alloc(name, DeviceDType.BF16, shape);
+        CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(bits), (long) bits.length * Sizeof.SHORT), "cuMemcpyHtoD");
+        return t;
+    }
+
+    public static float[] downloadF32(DeviceTensor t) {
+        float[] v = new float[(int) t.numel()];
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(v), t.ptr(), (long) v.length * Sizeof.FLOAT), "cuMemcpyDtoH");
+        return v;
+    }
+
+    public static int[] downloadI32(DeviceTensor t) {
+        int[] v = new int[(int) t.numel()];
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(v), t.ptr(), (long) v.length * Sizeof.INT), "cuMemcpyDtoH");
+        return v;
+    }
+
+    /** A bf16 tensor as float32 values. */
+    public static float[] downloadBf16(DeviceTensor t) {
+        short[] s = new short[(int) t.numel()];
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(s), t.ptr(), (long) s.length * Sizeof.SHORT), "cuMemcpyDtoH");
+        float[] v = new float[s.length];
+        for (int i = 0; i < s.length; i++) v[i] = Float.intBitsToFloat((s[i] & 0xFFFF) << 16);
+        return v;
+    }
+
+    @Override
+    public void close() {
+        for (CUdeviceptr p : owned) JCudaDriver.cuMemFree(p);
+        owned.clear();
+    }
+}
