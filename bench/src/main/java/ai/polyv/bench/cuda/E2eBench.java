@@ -126,6 +126,7 @@ public final class E2eBench {
     }
 
     public static Report run(Options o, PrintStream log) {
+        GpuCeilings.refuseEmulated();
         PolyVConfig config = ModelConfigs.named(o.config());
         ModelConfigs.ParameterCounts params = ModelConfigs.count(config);
         List<String> notes = new ArrayList<>();

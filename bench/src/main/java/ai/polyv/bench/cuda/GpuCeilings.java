@@ -50,8 +50,20 @@ public record GpuCeilings(double copyGBs, double bf16Tflops, double fp32Tflops) 
                 copyGBs, GEMM_N, bf16Tflops, fp32Tflops);
     }
 
+    /**
+     * GPU benchmarks time a real device only: on the emulated device (host-built kernels) every number
+     * would be meaningless, so they stop here with a clear message.
+     */
+    public static void refuseEmulated() {
+        if (ai.polyv.cuda.driver.CudaContext.emulated()) {
+            throw new UnsupportedOperationException("GPU benchmarks need a real CUDA device: this JVM uses the emulated device "
+                    + "(polyv.cuda / POLYV_CUDA = emulated or auto without a driver), which proves logic, never timing");
+        }
+    }
+
     /** Measures on {@code be}'s stream: median of 10 copies, median of 5 GEMMs per dtype (after warm-up). */
     public static GpuCeilings measure(CudaBackend be) {
+        refuseEmulated();
         double copyMs;
         try (DeviceBuffer a = be.pool().allocate(COPY_BYTES); DeviceBuffer b = be.pool().allocate(COPY_BYTES)) {
             check(JCudaDriver.cuMemsetD32Async(ptr(a.address()), 0, COPY_BYTES / 4, be.stream().cu()), "cuMemsetD32Async");

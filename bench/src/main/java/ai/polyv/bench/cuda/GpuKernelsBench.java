@@ -29,6 +29,7 @@ public final class GpuKernelsBench {
     }
 
     public static GpuResults.Report run(List<String> only, int reps, PrintStream log) {
+        GpuCeilings.refuseEmulated();
         List<String> groups = groups(only);
         if (reps < 1) throw new IllegalArgumentException("--reps must be >= 1, got " + reps);
         MachineInfo machine = MachineInfo.current();

@@ -69,6 +69,7 @@ public final class Cublas implements AutoCloseable {
     }
 
     public static NativeLibraries.Loaded load() {
+        if (EmulatedDevice.selected()) return NativeLibraries.load("cuBLAS", Arena.global(), EmulatedDevice.cublasLibrary().toString());
         return NativeLibraries.load("cuBLAS", Arena.global(), "libcublas.so.13", "libcublas.so.12");
     }
 

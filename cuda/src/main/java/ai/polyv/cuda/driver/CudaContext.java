@@ -101,6 +101,10 @@ public final class CudaContext implements AutoCloseable {
 
     /** libcuda.so.1 comes with the NVIDIA driver; without it nothing else can work. */
     private static void requireDriverLibrary() {
+        if (EmulatedDevice.selected()) {
+            EmulatedDevice.install();
+            return;
+        }
         try (Arena a = Arena.ofConfined()) {
             SymbolLookup.libraryLookup("libcuda.so.1", a);
         } catch (IllegalArgumentException e) {
@@ -122,6 +126,11 @@ public final class CudaContext implements AutoCloseable {
 
     public DeviceInfo info() {
         return info;
+    }
+
+    /** Whether this is the emulated device (host-built kernels; never time it). */
+    public static boolean emulated() {
+        return EmulatedDevice.selected();
     }
 
     /** Makes this context current on the calling thread. */

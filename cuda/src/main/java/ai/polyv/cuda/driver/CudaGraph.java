@@ -1,6 +1,5 @@
 package ai.polyv.cuda.driver;
 
-import ai.polyv.cuda.CudaBackend;
 
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
@@ -12,7 +11,7 @@ import jcuda.driver.JCudaDriver;
  * the work -> {@code cuStreamEndCapture} -> {@code cuGraphInstantiate}; {@link #launch} is
  * {@code cuGraphLaunch}. The graph keeps the kernels' arguments as they were at capture: the same
  * device addresses are read and written at every replay, so inputs are refreshed by writing into those
- * tensors between launches. Made by {@link CudaBackend#capture}, which forbids the ops that cannot be
+ * tensors between launches. Made by {@code ai.polyv.cuda.CudaBackend.capture}, which forbids the ops that cannot be
  * replayed (device allocation, host copies) while it captures.
  */
 public final class CudaGraph implements AutoCloseable {

@@ -11,7 +11,7 @@ import java.util.Map;
 public final class KernelLibrary implements AutoCloseable {
 
     /** Where a module's image came from. */
-    public enum Origin { NVCC_FATBIN, NVRTC_CUBIN, NVRTC_PTX }
+    public enum Origin { NVCC_FATBIN, NVRTC_CUBIN, NVRTC_PTX, EMULATED_HOST }
 
     private final CudaContext.DeviceInfo device;
     private final Map<String, CudaModule> modules = new LinkedHashMap<>();
@@ -32,7 +32,11 @@ public final class KernelLibrary implements AutoCloseable {
         byte[] image;
         if (fatbin != null) {
             image = fatbin;
-            origin = Origin.NVCC_FATBIN;
+            origin = EmulatedDevice.selected() ? Origin.EMULATED_HOST : Origin.NVCC_FATBIN;
+        } else if (EmulatedDevice.selected()) {
+            // the emulated driver runs the host-built kernels of this op's source; it takes any image
+            image = KernelSources.source(op).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            origin = Origin.EMULATED_HOST;
         } else {
             Nvrtc rt = nvrtc();
             String arch = device.arch() + (device.ccMajor() == 9 && device.ccMinor() == 0 ? "a" : "");
