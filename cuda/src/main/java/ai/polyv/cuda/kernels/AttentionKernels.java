@@ -32,7 +32,7 @@ public final class AttentionKernels {
 
     /** {@code q, out [n, heads*hd]}, {@code k, v [>= start+n, kvHeads*hd]}. */
     public void causal(CudaStream s, Tensor q, Tensor k, Tensor v, Tensor out, int heads, int kvHeads, int start) {
-        Checks.f32("attentionCausal", q, k, v, out);
+        LaunchChecks.f32("attentionCausal", q, k, v, out);
         String op = "attentionCausal";
         int n = q.rows(), hd = headDim(op, q, heads);
         if (kvHeads <= 0 || heads % kvHeads != 0) throw new IllegalArgumentException(op + ": " + heads + " heads not a multiple of " + kvHeads + " kv heads");
@@ -40,22 +40,22 @@ public final class AttentionKernels {
         if (k.cols() != kvHeads * hd || v.cols() != k.cols() || k.rows() < start + n || v.rows() < start + n) {
             throw new IllegalArgumentException(op + ": cache " + k + " / " + v + " too small for " + (start + n) + " rows of " + kvHeads + "x" + hd);
         }
-        Checks.shape(op, "out", out, n, q.cols());
+        LaunchChecks.shape(op, "out", out, n, q.cols());
         float scale = (float) (1.0 / Math.sqrt(hd));
         Launch.run(causal, "attention_causal_f32", s, (long) n * heads, THREADS, 0,
-                Checks.ptr(q), Checks.ptr(k), Checks.ptr(v), Checks.ptr(out), n, heads, kvHeads, hd, start, scale);
+                LaunchChecks.ptr(q), LaunchChecks.ptr(k), LaunchChecks.ptr(v), LaunchChecks.ptr(out), n, heads, kvHeads, hd, start, scale);
     }
 
     /** {@code q, k, v, out [n, heads*hd]}; {@code rowStart, rowEnd} device int32 {@code [n]}, checked by the caller. */
     public void segments(CudaStream s, Tensor q, Tensor k, Tensor v, Tensor out, int heads, long rowStart, long rowEnd) {
         String op = "attentionSegments";
-        Checks.f32(op, q, k, v, out);
+        LaunchChecks.f32(op, q, k, v, out);
         int n = q.rows(), hd = headDim(op, q, heads);
-        Checks.shape(op, "k", k, n, q.cols());
-        Checks.shape(op, "v", v, n, q.cols());
-        Checks.shape(op, "out", out, n, q.cols());
+        LaunchChecks.shape(op, "k", k, n, q.cols());
+        LaunchChecks.shape(op, "v", v, n, q.cols());
+        LaunchChecks.shape(op, "out", out, n, q.cols());
         float scale = (float) (1.0 / Math.sqrt(hd));
         Launch.run(segments, "attention_segments_f32", s, (long) n * heads, THREADS, 0,
-                Checks.ptr(q), Checks.ptr(k), Checks.ptr(v), Checks.ptr(out), n, heads, hd, rowStart, rowEnd, scale);
+                LaunchChecks.ptr(q), LaunchChecks.ptr(k), LaunchChecks.ptr(v), LaunchChecks.ptr(out), n, heads, hd, rowStart, rowEnd, scale);
     }
 }

@@ -19,8 +19,8 @@ public final class CopyRowsKernel {
 
     /** Rows of {@code src} and {@code dst} have the same width; indices are device int32 arrays (or 0), range-checked by the caller. */
     public void launch(CudaStream s, Tensor src, long srcRows, Tensor dst, long dstRows, int count) {
-        Checks.f32("copyRows", src, dst);
+        LaunchChecks.f32("copyRows", src, dst);
         if (src.cols() != dst.cols()) throw new IllegalArgumentException("row copy: widths differ: " + src + " -> " + dst);
-        Launch.run(f, "copy_rows_f32", s, count, THREADS, 0, Checks.ptr(src), srcRows, Checks.ptr(dst), dstRows, count, src.cols());
+        Launch.run(f, "copy_rows_f32", s, count, THREADS, 0, LaunchChecks.ptr(src), srcRows, LaunchChecks.ptr(dst), dstRows, count, src.cols());
     }
 }

@@ -23,32 +23,32 @@ public final class ElementwiseKernels {
     }
 
     public void siluMul(CudaStream s, Tensor gate, Tensor up, Tensor out) {
-        Checks.f32("siluMul", gate, up, out);
-        Checks.sameSize("siluMul", gate, up, out);
+        LaunchChecks.f32("siluMul", gate, up, out);
+        LaunchChecks.sameSize("siluMul", gate, up, out);
         long n = out.numel();
-        Launch.run(siluMul, "silu_mul_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, Checks.ptr(gate), Checks.ptr(up), Checks.ptr(out), n);
+        Launch.run(siluMul, "silu_mul_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, LaunchChecks.ptr(gate), LaunchChecks.ptr(up), LaunchChecks.ptr(out), n);
     }
 
     public void gelu(CudaStream s, Tensor x, Tensor out) {
-        Checks.f32("gelu", x, out);
-        Checks.sameSize("gelu", x, out);
+        LaunchChecks.f32("gelu", x, out);
+        LaunchChecks.sameSize("gelu", x, out);
         long n = out.numel();
-        Launch.run(gelu, "gelu_erf_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, Checks.ptr(x), Checks.ptr(out), n);
+        Launch.run(gelu, "gelu_erf_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, LaunchChecks.ptr(x), LaunchChecks.ptr(out), n);
     }
 
     public void add(CudaStream s, Tensor a, Tensor b, Tensor out) {
-        Checks.f32("add", a, b, out);
-        Checks.sameSize("add", a, b, out);
+        LaunchChecks.f32("add", a, b, out);
+        LaunchChecks.sameSize("add", a, b, out);
         long n = out.numel();
-        Launch.run(add, "add_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, Checks.ptr(a), Checks.ptr(b), Checks.ptr(out), n);
+        Launch.run(add, "add_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, LaunchChecks.ptr(a), LaunchChecks.ptr(b), LaunchChecks.ptr(out), n);
     }
 
     /** {@code out[r, c] += bias[c]}, {@code out [rows, cols]}, {@code bias [cols]}. */
     public void biasAdd(CudaStream s, Tensor out, Tensor bias) {
-        Checks.f32("matmul bias", out, bias);
+        LaunchChecks.f32("matmul bias", out, bias);
         if (bias.numel() != out.cols()) throw new IllegalArgumentException("matmul: bias must have " + out.cols() + " values, got " + bias);
         long n = out.numel();
-        Launch.run(biasAdd, "bias_add_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, Checks.ptr(out), Checks.ptr(bias),
+        Launch.run(biasAdd, "bias_add_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, LaunchChecks.ptr(out), LaunchChecks.ptr(bias),
                 (long) out.rows(), out.cols());
     }
 }

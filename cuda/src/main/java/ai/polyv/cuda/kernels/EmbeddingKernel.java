@@ -16,8 +16,8 @@ public final class EmbeddingKernel {
 
     /** {@code table [V, d]} any dtype, {@code ids} device int32 {@code [n]} (already range-checked), {@code out [n, d]} F32. */
     public void launch(CudaStream s, Tensor table, long ids, int n, Tensor out) {
-        Checks.f32("embedding", out);
-        Checks.shape("embedding", "out", out, n, table.cols());
-        Launch.run(f, "embedding_gather", s, n, THREADS, 0, Checks.ptr(table), DeviceDType.code(table.dtype()), ids, n, table.cols(), Checks.ptr(out));
+        LaunchChecks.f32("embedding", out);
+        LaunchChecks.shape("embedding", "out", out, n, table.cols());
+        Launch.run(f, "embedding_gather", s, n, THREADS, 0, LaunchChecks.ptr(table), DeviceDType.code(table.dtype()), ids, n, table.cols(), LaunchChecks.ptr(out));
     }
 }

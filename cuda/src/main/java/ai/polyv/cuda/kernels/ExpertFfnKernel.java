@@ -134,7 +134,7 @@ public final class ExpertFfnKernel {
     public Plan gateUp(CUstream stream, DeviceTensor a, DeviceTensor aRows, DeviceTensor gateW, DeviceTensor upW,
                        DeviceTensor offsets, DeviceTensor h, Path forced) {
         Plan p = planGateUp(a, aRows, gateW, upW, offsets, h, forced);
-        KernelLaunch.run(lookup.function(p.kernel()), new KernelLaunch.Dims(p.gridX(), p.gridY(), 1, THREADS, 0), stream,
+        Launch.run(lookup.function(p.kernel()), p.kernel(), new Launch.Dims(p.gridX(), p.gridY(), 1, THREADS, 0), stream,
                 a, aRows, gateW, upW, offsets, p.experts(), p.n(), p.k(), h);
         return p;
     }
@@ -142,7 +142,7 @@ public final class ExpertFfnKernel {
     public Plan down(CUstream stream, DeviceTensor h, DeviceTensor downW, DeviceTensor offsets, DeviceTensor rowScale,
                      DeviceTensor y, Path forced) {
         Plan p = planDown(h, downW, offsets, rowScale, y, forced);
-        KernelLaunch.run(lookup.function(p.kernel()), new KernelLaunch.Dims(p.gridX(), p.gridY(), 1, THREADS, 0), stream,
+        Launch.run(lookup.function(p.kernel()), p.kernel(), new Launch.Dims(p.gridX(), p.gridY(), 1, THREADS, 0), stream,
                 h, downW, offsets, p.experts(), p.n(), p.k(), rowScale, y);
         return p;
     }
@@ -151,7 +151,7 @@ public final class ExpertFfnKernel {
     public Plan gateUpReference(CUstream stream, DeviceTensor a, DeviceTensor aRows, DeviceTensor gateW, DeviceTensor upW,
                                 DeviceTensor offsets, DeviceTensor h) {
         Plan p = planGateUp(a, aRows, gateW, upW, offsets, h, Path.MMA);
-        KernelLaunch.run(lookup.function("expert_gate_up_v1"), new KernelLaunch.Dims(elementBlocks(p), 1, 1, 256, 0), stream,
+        Launch.run(lookup.function("expert_gate_up_v1"), "expert_gate_up_v1", new Launch.Dims(elementBlocks(p), 1, 1, 256, 0), stream,
                 a, aRows, gateW, upW, offsets, p.experts(), p.n(), p.k(), h);
         return p;
     }
@@ -160,7 +160,7 @@ public final class ExpertFfnKernel {
     public Plan downReference(CUstream stream, DeviceTensor h, DeviceTensor downW, DeviceTensor offsets, DeviceTensor rowScale,
                               DeviceTensor y) {
         Plan p = planDown(h, downW, offsets, rowScale, y, Path.MMA);
-        KernelLaunch.run(lookup.function("expert_down_v1"), new KernelLaunch.Dims(elementBlocks(p), 1, 1, 256, 0), stream,
+        Launch.run(lookup.function("expert_down_v1"), "expert_down_v1", new Launch.Dims(elementBlocks(p), 1, 1, 256, 0), stream,
                 h, downW, offsets, p.experts(), p.n(), p.k(), rowScale, y);
         return p;
     }

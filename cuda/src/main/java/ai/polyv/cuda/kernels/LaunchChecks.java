@@ -1,8 +1,14 @@
 package ai.polyv.cuda.kernels;
 
+import ai.polyv.core.tensor.DType;
+import ai.polyv.core.tensor.Tensor;
 import java.util.Arrays;
 
-/** Argument checks shared by the launchers; every failure is an IllegalArgumentException naming the kernel and tensor. */
+/**
+ * The argument checks every launcher runs before a launch (dtype, rank, shape, sizes, alignment); every
+ * failure names the op or kernel and the tensor (an unsupported dtype is an UnsupportedOperationException,
+ * anything else an IllegalArgumentException).
+ */
 final class LaunchChecks {
     private LaunchChecks() {}
 
@@ -42,5 +48,28 @@ final class LaunchChecks {
                     "offsets must be non-decreasing: offsets[" + (e + 1) + "]=" + offsets[e + 1] + " < offsets[" + e + "]=" + offsets[e]);
         }
         require(offsets[experts] == entries, kernel, "offsets end at " + offsets[experts] + ", expected " + entries + " entries");
+    }
+
+
+    static void f32(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t != null && t.dtype() != DType.F32) throw new UnsupportedOperationException(op + ": tensor must be F32, got " + t);
+        }
+    }
+
+    static void shape(String op, String what, Tensor t, long rows, long cols) {
+        if (t.rows() != rows || t.cols() != cols) {
+            throw new IllegalArgumentException(op + ": " + what + " must be [" + rows + ", " + cols + "], got " + t);
+        }
+    }
+
+    static void sameSize(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t.numel() != ts[0].numel()) throw new IllegalArgumentException(op + ": sizes differ: " + Arrays.toString(ts));
+        }
+    }
+
+    static long ptr(Tensor t) {
+        return t.data().address();
     }
 }

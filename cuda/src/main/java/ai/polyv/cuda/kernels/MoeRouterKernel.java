@@ -90,7 +90,7 @@ public final class MoeRouterKernel {
                        DeviceTensor weights, DeviceTensor partials, DeviceTensor counter, DeviceTensor stats, int k,
                        boolean renormalize) {
         Plan p = plan(x, gate, logits, ids, weights, partials, counter, stats, k, renormalize);
-        KernelLaunch.run(lookup.function(p.kernel()), new KernelLaunch.Dims(p.blocks(), 1, 1, THREADS, 0), stream,
+        Launch.run(lookup.function(p.kernel()), p.kernel(), new Launch.Dims(p.blocks(), 1, 1, THREADS, 0), stream,
                 x, gate, p.tokens(), p.hidden(), p.experts(), k, renormalize ? 1 : 0, logits, ids, weights, partials, counter, stats);
         return p;
     }
@@ -102,9 +102,9 @@ public final class MoeRouterKernel {
         require(logits != null, NAME, "the reference router needs the logits tensor");
         Plan p = plan(x, gate, logits, ids, weights, partials, counter, stats, k, renormalize);
         String v1 = "moe_router_v1_x" + (x.dtype() == DeviceDType.BF16 ? "bf16" : "f32");
-        KernelLaunch.run(lookup.function(v1), new KernelLaunch.Dims((p.tokens() + 127) / 128, 1, 1, 128, 0), stream,
+        Launch.run(lookup.function(v1), v1, new Launch.Dims((p.tokens() + 127) / 128, 1, 1, 128, 0), stream,
                 x, gate, p.tokens(), p.hidden(), p.experts(), k, renormalize ? 1 : 0, logits, ids, weights);
-        KernelLaunch.run(lookup.function("moe_router_stats_v1"), new KernelLaunch.Dims(1, 1, 1, MAX_EXPERTS, 0), stream,
+        Launch.run(lookup.function("moe_router_stats_v1"), "moe_router_stats_v1", new Launch.Dims(1, 1, 1, MAX_EXPERTS, 0), stream,
                 logits, p.tokens(), p.experts(), stats);
         return p;
     }

@@ -16,10 +16,10 @@ public final class RmsNormKernel {
 
     /** {@code x, out [rows, d]}, {@code w [d]}; {@code out} may be {@code x}. */
     public void launch(CudaStream s, Tensor x, Tensor w, float eps, Tensor out) {
-        Checks.f32("rmsNorm", x, w, out);
+        LaunchChecks.f32("rmsNorm", x, w, out);
         int rows = x.rows(), d = x.cols();
-        Checks.shape("rmsNorm", "out", out, rows, d);
+        LaunchChecks.shape("rmsNorm", "out", out, rows, d);
         if (w.numel() != d) throw new IllegalArgumentException("rmsNorm: weight must have " + d + " values, got " + w);
-        Launch.run(f, "rms_norm_f32", s, rows, THREADS, 0, Checks.ptr(x), Checks.ptr(w), Checks.ptr(out), rows, d, eps);
+        Launch.run(f, "rms_norm_f32", s, rows, THREADS, 0, LaunchChecks.ptr(x), LaunchChecks.ptr(w), LaunchChecks.ptr(out), rows, d, eps);
     }
 }

@@ -16,12 +16,12 @@ public final class RopeKernel {
 
     /** {@code x [n, heads*hd]}, {@code cos, sin [n, hd]} (hd even). */
     public void launch(CudaStream s, Tensor x, int heads, Tensor cos, Tensor sin) {
-        Checks.f32("rope", x, cos, sin);
+        LaunchChecks.f32("rope", x, cos, sin);
         if (heads <= 0 || x.cols() % heads != 0) throw new IllegalArgumentException("rope: width " + x.cols() + " is not a multiple of " + heads + " heads");
         int n = x.rows(), hd = x.cols() / heads;
         if (hd % 2 != 0) throw new IllegalArgumentException("rope: head dim " + hd + " must be even");
-        Checks.shape("rope", "cos", cos, n, hd);
-        Checks.shape("rope", "sin", sin, n, hd);
-        Launch.run(f, "rope_f32", s, n, THREADS, 0, Checks.ptr(x), n, heads, hd, Checks.ptr(cos), Checks.ptr(sin));
+        LaunchChecks.shape("rope", "cos", cos, n, hd);
+        LaunchChecks.shape("rope", "sin", sin, n, hd);
+        Launch.run(f, "rope_f32", s, n, THREADS, 0, LaunchChecks.ptr(x), n, heads, hd, LaunchChecks.ptr(cos), LaunchChecks.ptr(sin));
     }
 }

@@ -20,17 +20,17 @@ public final class RoutingKernels {
 
     /** {@code logits [n, m]}; {@code ids, weights} device buffers of {@code n*k} int32 / F32. */
     public void softmaxTopK(CudaStream s, Tensor logits, int k, boolean renormalize, long ids, long weights) {
-        Checks.f32("softmaxTopK", logits);
+        LaunchChecks.f32("softmaxTopK", logits);
         int n = logits.rows(), m = logits.cols();
         if (m > MAX_EXPERTS) throw new UnsupportedOperationException("softmaxTopK: " + m + " experts exceed the kernel's " + MAX_EXPERTS);
         if (k < 1 || k > m) throw new IllegalArgumentException("softmaxTopK: k=" + k + " not in [1, " + m + "]");
-        Launch.run(topk, "softmax_topk_f32", s, (n + 127) / 128, 128, 0, Checks.ptr(logits), n, m, k, renormalize ? 1 : 0, ids, weights);
+        Launch.run(topk, "softmax_topk_f32", s, (n + 127) / 128, 128, 0, LaunchChecks.ptr(logits), n, m, k, renormalize ? 1 : 0, ids, weights);
     }
 
     /** {@code x [rows, cols]}; {@code ids} device int32 {@code [rows]}. */
     public void argmax(CudaStream s, Tensor x, long ids) {
-        Checks.f32("argmax", x);
+        LaunchChecks.f32("argmax", x);
         if (x.cols() == 0) throw new IllegalArgumentException("argmax: rows are empty: " + x);
-        Launch.run(argmax, "argmax_f32", s, x.rows(), 256, 0, Checks.ptr(x), x.rows(), x.cols(), ids);
+        Launch.run(argmax, "argmax_f32", s, x.rows(), 256, 0, LaunchChecks.ptr(x), x.rows(), x.cols(), ids);
     }
 }

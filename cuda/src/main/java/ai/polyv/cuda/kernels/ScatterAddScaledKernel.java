@@ -22,14 +22,14 @@ public final class ScatterAddScaledKernel {
 
     /** {@code src [count, d]}, {@code out [rows, d]}; {@code index}, {@code scale} device arrays of {@code count}. */
     public void launch(CudaStream s, Tensor src, long index, long scale, Tensor out, int count, boolean distinctRows) {
-        Checks.f32("scatterAddScaled", src, out);
-        Checks.shape("scatterAddScaled", "src", src, count, out.cols());
+        LaunchChecks.f32("scatterAddScaled", src, out);
+        LaunchChecks.shape("scatterAddScaled", "src", src, count, out.cols());
         int d = out.cols();
         if (distinctRows) {
-            Launch.run(unique, "scatter_add_scaled_unique", s, count, THREADS, 0, Checks.ptr(src), index, scale, Checks.ptr(out), count, d);
+            Launch.run(unique, "scatter_add_scaled_unique", s, count, THREADS, 0, LaunchChecks.ptr(src), index, scale, LaunchChecks.ptr(out), count, d);
         } else {
             Launch.run(ordered, "scatter_add_scaled_ordered", s, (d + THREADS - 1) / THREADS, THREADS, 0,
-                    Checks.ptr(src), index, scale, Checks.ptr(out), count, d);
+                    LaunchChecks.ptr(src), index, scale, LaunchChecks.ptr(out), count, d);
         }
     }
 }

@@ -120,7 +120,7 @@ public final class TokenPermutationKernel {
     public AlignPlan align(CUstream stream, DeviceTensor ids, DeviceTensor w, DeviceTensor offsets, DeviceTensor permToken,
                            DeviceTensor permWeight, DeviceTensor pos, DeviceTensor badIds, int experts) {
         AlignPlan p = planAlign(ids, w, offsets, permToken, permWeight, pos, badIds, experts);
-        KernelLaunch.run(lookup.function("moe_align_v2"), new KernelLaunch.Dims(1, 1, 1, ALIGN_THREADS, 0), stream,
+        Launch.run(lookup.function("moe_align_v2"), "moe_align_v2", new Launch.Dims(1, 1, 1, ALIGN_THREADS, 0), stream,
                 ids, w, p.entries(), p.k(), experts, offsets, permToken, permWeight, pos, badIds);
         return p;
     }
@@ -130,21 +130,21 @@ public final class TokenPermutationKernel {
                                     DeviceTensor permToken, DeviceTensor permWeight, DeviceTensor pos, DeviceTensor badIds,
                                     int experts) {
         AlignPlan p = planAlign(ids, w, offsets, permToken, permWeight, pos, badIds, experts);
-        KernelLaunch.run(lookup.function("moe_align_v1"), new KernelLaunch.Dims(1, 1, 1, 1, 0), stream,
+        Launch.run(lookup.function("moe_align_v1"), "moe_align_v1", new Launch.Dims(1, 1, 1, 1, 0), stream,
                 ids, w, p.entries(), p.k(), experts, offsets, permToken, permWeight, pos);
         return p;
     }
 
     public RowsPlan permuteRows(CUstream stream, DeviceTensor x, DeviceTensor permToken, DeviceTensor xPerm) {
         RowsPlan p = planPermuteRows(x, permToken, xPerm);
-        KernelLaunch.run(lookup.function("moe_permute_rows_v2"), new KernelLaunch.Dims(p.blocks(), 1, 1, 128, 0), stream,
+        Launch.run(lookup.function("moe_permute_rows_v2"), "moe_permute_rows_v2", new Launch.Dims(p.blocks(), 1, 1, 128, 0), stream,
                 x, permToken, p.entries(), p.rowBytes(), xPerm);
         return p;
     }
 
     public CombinePlan combine(CUstream stream, DeviceTensor y, DeviceTensor pos, DeviceTensor w, DeviceTensor out) {
         CombinePlan p = planCombine(y, pos, w, out);
-        KernelLaunch.run(lookup.function(p.kernel()), new KernelLaunch.Dims(p.blocks(), 1, 1, p.threads(), 0), stream,
+        Launch.run(lookup.function(p.kernel()), p.kernel(), new Launch.Dims(p.blocks(), 1, 1, p.threads(), 0), stream,
                 y, pos, w, p.tokens(), p.k(), p.hidden(), out);
         return p;
     }
@@ -155,7 +155,7 @@ public final class TokenPermutationKernel {
         require(out.dtype() == DeviceDType.F32, NAME, "the reference combine writes F32, " + out + " given");
         long elems = (long) p.tokens() * p.hidden();
         require((elems + 255) / 256 <= Integer.MAX_VALUE, NAME, "too many elements for the reference combine");
-        KernelLaunch.run(lookup.function("moe_combine_v1_f32"), new KernelLaunch.Dims((int) ((elems + 255) / 256), 1, 1, 256, 0),
+        Launch.run(lookup.function("moe_combine_v1_f32"), "moe_combine_v1_f32", new Launch.Dims((int) ((elems + 255) / 256), 1, 1, 256, 0),
                 stream, y, pos, w, p.tokens(), p.k(), p.hidden(), out);
         return p;
     }

@@ -93,7 +93,7 @@ public final class WindowAttentionKernel {
     public Plan launch(CUstream stream, DeviceTensor q, DeviceTensor k, DeviceTensor v, int[] cuSeqlensHost,
                        DeviceTensor cuSeqlens, int heads, DeviceTensor out) {
         Plan p = plan(q, k, v, cuSeqlensHost, cuSeqlens, heads, out, false);
-        KernelLaunch.run(lookup.function(p.kernel()), new KernelLaunch.Dims(p.gridX(), p.numSeqs(), heads, THREADS, 0), stream,
+        Launch.run(lookup.function(p.kernel()), p.kernel(), new Launch.Dims(p.gridX(), p.numSeqs(), heads, THREADS, 0), stream,
                 q, k, v, cuSeqlens, heads, p.scale(), out);
         return p;
     }
@@ -101,7 +101,7 @@ public final class WindowAttentionKernel {
     public Plan launchReference(CUstream stream, DeviceTensor q, DeviceTensor k, DeviceTensor v, int[] cuSeqlensHost,
                                 DeviceTensor cuSeqlens, int heads, DeviceTensor out) {
         Plan p = plan(q, k, v, cuSeqlensHost, cuSeqlens, heads, out, true);
-        KernelLaunch.run(lookup.function(p.kernel()), new KernelLaunch.Dims(p.gridX(), heads, 1, THREADS, 0), stream,
+        Launch.run(lookup.function(p.kernel()), p.kernel(), new Launch.Dims(p.gridX(), heads, 1, THREADS, 0), stream,
                 q, k, v, cuSeqlens, p.numSeqs(), p.tokens(), heads, p.headDim(), p.scale(), out);
         return p;
     }
