@@ -22,4 +22,28 @@ public record CudaProbe(boolean available, String reason) {
     public String skipMessage(String what) {
         return what + " skipped: " + reason;
     }
+
+    /** Whether the probed device is the emulated one (host-built kernels): results prove logic, never timing. */
+    public boolean emulated() {
+        return available && EmulatedDevice.selected();
+    }
+
+    /**
+     * Prints this JVM's probe result as one line ({@code available: ...} or the reason), or with
+     * {@code --init-driver} only loads JCuda and calls cuInit, printing {@code ok} or the reason. Used by
+     * the device check's step 0 and by tests that need a JVM with another {@code polyv.cuda} mode.
+     */
+    public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("--init-driver")) {
+            try {
+                CudaContext.initDriver();
+                System.out.println("ok");
+            } catch (CudaUnavailableException e) {
+                System.out.println(e.getMessage());
+            }
+            return;
+        }
+        CudaProbe p = probe();
+        System.out.println(p.available() ? "available: " + p.reason() + (p.emulated() ? " (emulated)" : "") : p.reason());
+    }
 }
