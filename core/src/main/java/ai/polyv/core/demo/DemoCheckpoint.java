@@ -8,6 +8,7 @@ import ai.polyv.loader.safetensors.TensorOutput;
 import ai.polyv.loader.safetensors.TensorSource;
 import ai.polyv.loader.safetensors.TensorView;
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.AtomicFolders;
 import ai.polyv.loader.util.PathChecks;
 import ai.polyv.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,14 +21,11 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,26 +103,26 @@ public final class DemoCheckpoint {
                 writeInto(tmp, progress);
                 if (Files.exists(abs)) {
                     if (problem(abs) == null) { // another process finished first
-                        deleteTree(tmp);
+                        AtomicFolders.deleteTree(tmp);
                         return new Prepared(abs, Origin.CACHED, null, System.nanoTime() - t0, size(abs.resolve(Checkpoint.SINGLE_NAME)));
                     }
                     requireReplaceable(abs);
                     Path stale = abs.resolveSibling("." + abs.getFileName() + ".stale-" + System.nanoTime());
-                    move(abs, stale);
-                    deleteTree(stale);
+                    AtomicFolders.move(abs, stale);
+                    AtomicFolders.deleteTree(stale);
                 }
                 try {
-                    move(tmp, abs);
+                    AtomicFolders.move(tmp, abs);
                 } catch (IOException raced) {
                     // another process renamed its folder into place first: Linux reports ENOTEMPTY as a plain
                     // FileSystemException ("Directory not empty"), others as FileAlreadyExists / DirectoryNotEmpty
                     if (!Files.isDirectory(abs) || problem(abs) != null) throw raced;
-                    deleteTree(tmp);
+                    AtomicFolders.deleteTree(tmp);
                     return new Prepared(abs, Origin.CACHED, null, System.nanoTime() - t0, size(abs.resolve(Checkpoint.SINGLE_NAME)));
                 }
-                fsync(abs.getParent());
+                AtomicFolders.fsync(abs.getParent());
             } catch (IOException | RuntimeException e) {
-                deleteTree(tmp);
+                AtomicFolders.deleteTree(tmp);
                 throw e;
             }
         } catch (IOException e) {
@@ -271,31 +269,6 @@ public final class DemoCheckpoint {
             return Files.size(f);
         } catch (IOException e) {
             return -1;
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-    }
-
-    private static void fsync(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // some file systems cannot fsync a directory; the rename itself is atomic
-        }
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) return;
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root + ": " + e.getMessage(), e);
         }
     }
 }

@@ -6,6 +6,7 @@ import ai.polyv.loader.safetensors.SafetensorsWriter;
 import ai.polyv.loader.safetensors.TensorSource;
 import ai.polyv.loader.safetensors.TensorView;
 import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.AtomicFolders;
 import ai.polyv.train.autograd.Param;
 import ai.polyv.train.optim.AdamW;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -102,20 +103,14 @@ public final class CheckpointStore {
             fault.at("tensors");
             AtomicFiles.writeString(tmp.resolve(STATE), JSON.writeValueAsString(state) + "\n");
             fault.at("state");
-            Path aside = null;
-            if (Files.exists(target)) { // the same step written by an earlier run: set aside until the new one is in place
-                aside = dir.resolve("." + target.getFileName() + ".old-" + System.nanoTime());
-                Files.move(target, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            }
-            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            AtomicFolders.publish(tmp, target);   // the same step written by an earlier run is replaced only once this one is in place
             tmp = null;
-            if (aside != null) deleteQuietly(aside);
             fault.at("rename");
             AtomicFiles.writeString(dir.resolve(LATEST), target.getFileName() + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
         } finally {
-            if (tmp != null) deleteQuietly(tmp);
+            if (tmp != null) AtomicFolders.deleteQuietly(tmp);
         }
         prune(target);
         return target;
@@ -135,7 +130,7 @@ public final class CheckpointStore {
     private void prune(Path newest) {
         List<Path> all = new ArrayList<>(list());
         all.remove(newest);
-        for (int i = 0; i < all.size() - (keep - 1); i++) deleteQuietly(all.get(i));
+        for (int i = 0; i < all.size() - (keep - 1); i++) AtomicFolders.deleteQuietly(all.get(i));
     }
 
     /**
@@ -207,20 +202,5 @@ public final class CheckpointStore {
             ordered.add(loaded.moments().get(p.name()));
         }
         optimizer.restore(ordered, loaded.state().optimizerStep());
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            deleteTree(p);
-        } catch (IOException ignored) {
-            // best effort: a leftover temp folder is hidden and never read
-        }
     }
 }

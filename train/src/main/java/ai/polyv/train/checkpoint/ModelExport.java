@@ -6,12 +6,12 @@ import ai.polyv.loader.safetensors.SafetensorsWriter;
 import ai.polyv.loader.safetensors.TensorData;
 import ai.polyv.loader.safetensors.TensorSource;
 import ai.polyv.loader.safetensors.TensorView;
+import ai.polyv.loader.util.AtomicFolders;
 import ai.polyv.train.autograd.Param;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,24 +89,12 @@ public final class ModelExport {
                     Files.copy(f, tmp.resolve(n));
                 }
             }
-            Path old = null;
-            if (Files.exists(abs)) {
-                old = abs.resolveSibling("." + abs.getFileName() + ".old-" + System.nanoTime());
-                Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
-            }
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFolders.publish(tmp, abs);
             tmp = null;
-            if (old != null) CheckpointStore.deleteTree(old);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the fine-tuned model " + target + ": " + e.getMessage(), e);
         } finally {
-            if (tmp != null) {
-                try {
-                    CheckpointStore.deleteTree(tmp);
-                } catch (IOException ignored) {
-                    // hidden leftover
-                }
-            }
+            if (tmp != null) AtomicFolders.deleteQuietly(tmp);   // a hidden leftover otherwise
         }
     }
 }

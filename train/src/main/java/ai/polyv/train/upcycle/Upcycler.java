@@ -1,5 +1,6 @@
 package ai.polyv.train.upcycle;
 
+import ai.polyv.core.demo.DemoWeights;
 import ai.polyv.loader.config.ConfigException;
 import ai.polyv.loader.config.MoeConfig;
 import ai.polyv.loader.config.PolyVConfig;
@@ -11,12 +12,11 @@ import ai.polyv.loader.safetensors.SafetensorsException;
 import ai.polyv.loader.safetensors.SafetensorsWriter;
 import ai.polyv.loader.safetensors.TensorSource;
 import ai.polyv.loader.safetensors.TensorView;
+import ai.polyv.loader.util.AtomicFolders;
 import ai.polyv.loader.util.PathChecks;
-import ai.polyv.core.demo.DemoWeights;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -523,14 +523,14 @@ public final class Upcycler implements AutoCloseable {
         } finally {
             Runtime.getRuntime().removeShutdownHook(cleanup);
             if (!done) {
-                deleteTree(tmp);
+                AtomicFolders.deleteTree(tmp);
             }
         }
     }
 
     private static void deleteTreeQuietly(Path p) {
         try {
-            deleteTree(p);
+            AtomicFolders.deleteTree(p);
         } catch (UncheckedIOException ignored) {
             // best effort while the JVM shuts down
         }
@@ -594,7 +594,7 @@ public final class Upcycler implements AutoCloseable {
     private static void commit(Path tmp, Path target, boolean force) throws IOException {
         if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             try {
-                move(tmp, target);
+                AtomicFolders.move(tmp, target);
                 return;
             } catch (FileAlreadyExistsException e) {
                 if (!force) {
@@ -605,38 +605,9 @@ public final class Upcycler implements AutoCloseable {
         if (!force) {
             throw new UpcycleException("--out " + target + " already exists (use --force to replace it)");
         }
-        Path old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old-");
-        Files.delete(old);
-        move(target, old);
-        try {
-            move(tmp, target);
-        } catch (IOException | RuntimeException e) {
-            move(old, target); // put the previous checkpoint back
-            throw e;
-        }
-        deleteTree(old);
+        AtomicFolders.publish(tmp, target);
     }
 
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-    }
-
-    static void deleteTree(Path p) {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + p, e);
-        }
-    }
 
     /** Closes (unmaps) the base and donor checkpoints. */
     @Override
