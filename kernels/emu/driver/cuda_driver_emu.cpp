@@ -132,7 +132,7 @@ std::unordered_set<Module*> g_modules;
 std::unordered_set<Function*> g_functions;
 std::unordered_set<Graph*> g_graphs, g_execs;
 std::map<uintptr_t, Alloc> g_allocs;           // device allocations by base address
-std::unordered_set<void*> g_host_allocs;       // cuMemAllocHost
+std::map<uintptr_t, size_t> g_host_allocs;     // cuMemAllocHost: page-locked host memory by base
 size_t g_budget = 0, g_used = 0;
 
 thread_local Ctx* t_current = nullptr;
@@ -238,9 +238,13 @@ const Alloc* find_alloc(uintptr_t p, size_t bytes, uintptr_t* base_out = nullptr
     return &it->second;
 }
 
-bool is_pinned_or_device(const void* p, size_t bytes) {
-    if (find_alloc((uintptr_t) p, bytes)) return true;
-    return false;
+bool is_device(const void* p, size_t bytes) { return find_alloc((uintptr_t) p, bytes) != nullptr; }
+
+bool is_pinned(uintptr_t p, size_t bytes) {
+    auto it = g_host_allocs.upper_bound(p);
+    if (it == g_host_allocs.begin()) return false;
+    --it;
+    return p >= it->first && p - it->first <= it->second && bytes <= it->second - (p - it->first);
 }
 
 int range_error(const char* call, const char* which, uintptr_t p, size_t bytes) {
@@ -707,7 +711,7 @@ EMU_API CUresult cuMemAllocHost_v2(void** pp, size_t bytes) {
     if (!pp || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
     void* p = std::aligned_alloc(4096, (bytes + 4095) & ~(size_t) 4095);
     if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
-    g_host_allocs.insert(p);
+    g_host_allocs[(uintptr_t) p] = bytes;
     *pp = p;
     return 0;
 }
@@ -720,7 +724,7 @@ EMU_API CUresult cuMemHostAlloc(void** pp, size_t bytes, unsigned flags) {
 EMU_API CUresult cuMemFreeHost(void* p) {
     LOCK;
     TRY(check_ctx());
-    if (!g_host_allocs.erase(p)) return CUDA_ERROR_INVALID_VALUE;
+    if (!g_host_allocs.erase((uintptr_t) p)) return CUDA_ERROR_INVALID_VALUE;
     std::free(p);
     return 0;
 }
@@ -738,6 +742,13 @@ int do_copy(const char* call, void* stream, uintptr_t dst, bool dst_dev, uintptr
     if (dst == 0 || src == 0) return CUDA_ERROR_INVALID_VALUE;
     if (dst_dev && !find_alloc(dst, bytes)) return range_error(call, "destination", dst, bytes);
     if (src_dev && !find_alloc(src, bytes)) return range_error(call, "source", src, bytes);
+    // A captured copy reads / writes its host side at every replay: like the real driver, only page-locked
+    // (cuMemAllocHost) host memory may take part; pageable memory invalidates the capture.
+    if (!sync && s && s->capture && ((!dst_dev && !is_pinned(dst, bytes)) || (!src_dev && !is_pinned(src, bytes)))) {
+        s->capture_invalid = true;
+        say("%s of pageable host memory during stream capture (capture invalidated)", call);
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    }
     Node n{Node::COPY};
     n.dst = (void*) dst;
     n.src = (const void*) src;
@@ -783,10 +794,10 @@ EMU_API CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t n
 }
 // Unified addressing: either side may be device or host memory.
 EMU_API CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t n) {
-    LOCK; return do_copy("cuMemcpy", nullptr, dst, is_pinned_or_device((void*) dst, 1), src, is_pinned_or_device((void*) src, 1), n, true);
+    LOCK; return do_copy("cuMemcpy", nullptr, dst, is_device((void*) dst, 1), src, is_device((void*) src, 1), n, true);
 }
 EMU_API CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t n, void* s) {
-    LOCK; return do_copy("cuMemcpyAsync", s, dst, is_pinned_or_device((void*) dst, 1), src, is_pinned_or_device((void*) src, 1), n, false);
+    LOCK; return do_copy("cuMemcpyAsync", s, dst, is_device((void*) dst, 1), src, is_device((void*) src, 1), n, false);
 }
 
 EMU_API CUresult cuMemsetD8_v2(CUdeviceptr d, unsigned char v, size_t n) { LOCK; return do_set("cuMemsetD8", nullptr, d, v, 1, n, true); }

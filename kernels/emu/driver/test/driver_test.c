@@ -241,6 +241,26 @@ int main(void) {
     EQ("blocking memcpy during capture -> STREAM_CAPTURE_UNSUPPORTED", cuMemcpyHtoD_v2(a, ha, 4), 900);
     EQ("cuStreamEndCapture after it -> STREAM_CAPTURE_INVALIDATED", cuStreamEndCapture(st, &g), 901);
     EQ("capture of the legacy stream -> STREAM_CAPTURE_UNSUPPORTED", cuStreamBeginCapture_v2(NULL, 1), 900);
+    // captured host copies: page-locked memory is read at each replay; pageable memory is refused
+    {
+        float* pin = NULL;
+        cuMemAllocHost_v2((void**) &pin, 4);
+        cuStreamBeginCapture_v2(st, 1);
+        cuMemcpyHtoDAsync_v2(a, pin, 4, st);
+        EQ("capture of a page-locked HtoD copy", cuStreamEndCapture(st, &g), 0);
+        cuGraphInstantiateWithFlags(&ge, g, 0);
+        pin[0] = 42.0f;
+        cuGraphLaunch(ge, st);
+        float got = 0;
+        cuMemcpyDtoH_v2(&got, a, 4);
+        CASE("replayed HtoD reads the host memory at replay", got == 42.0f, "%f", got);
+        cuGraphExecDestroy(ge);
+        cuGraphDestroy(g);
+        cuMemFreeHost(pin);
+        cuStreamBeginCapture_v2(st, 1);
+        EQ("capture of a pageable HtoD copy -> STREAM_CAPTURE_UNSUPPORTED", cuMemcpyHtoDAsync_v2(a, ha, 4, st), 900);
+        EQ("... and the capture is invalidated", cuStreamEndCapture(st, &g), 901);
+    }
     // ---- error names, stubs
     cuGetErrorName(700, &s);
     CASE("cuGetErrorName(700)", s && !strcmp(s, "CUDA_ERROR_ILLEGAL_ADDRESS"), "%s", s ? s : "(null)");
