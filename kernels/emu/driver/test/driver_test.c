@@ -5,6 +5,7 @@
 // Out-of-bounds test kernel: env POLYV_EMU_OOB_KERNEL (default emu_test_oob_write), signature
 // (float* p, long long n), writing p[n].
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,25 @@ static CUmodule mod;
 static CUresult launch_add(CUfunction f, CUstream s, CUdeviceptr a, CUdeviceptr b, CUdeviceptr out, long long n) {
     void* params[] = {&a, &b, &out, &n};
     return cuLaunchKernel(f, 2, 1, 1, 128, 1, 1, 0, s, params, NULL);
+}
+
+static CUcontext g_ctx;
+static CUfunction g_add;
+
+// One of several threads launching into the same context at once (the driver serializes them).
+static void* worker(void* arg) {
+    long id = (long) arg;
+    enum { M = 4096 };
+    static float hosts[4][M];
+    float* h = hosts[id];
+    CUdeviceptr x, y;
+    int bad = cuCtxSetCurrent(g_ctx) | cuMemAlloc_v2(&x, M * 4) | cuMemAlloc_v2(&y, M * 4);
+    for (int i = 0; i < M; i++) h[i] = (float) (i + id);
+    bad |= cuMemcpyHtoD_v2(x, h, sizeof hosts[0]) | cuMemsetD32_v2(y, 0, M);
+    for (int r = 0; r < 50; r++) bad |= launch_add(g_add, NULL, x, y, y, M);   // y += x, 50 times
+    bad |= cuMemcpyDtoH_v2(h, y, sizeof hosts[0]) | cuMemFree_v2(x) | cuMemFree_v2(y);
+    for (int i = 0; i < M; i++) bad |= h[i] != 50.0f * (float) (i + id);
+    return (void*) (long) bad;
 }
 
 static uint16_t bf16(float f) { uint32_t u; memcpy(&u, &f, 4); return (uint16_t) ((u + 0x7fff + ((u >> 16) & 1)) >> 16); }
@@ -193,6 +213,15 @@ int main(void) {
         void* extra[] = {NULL};
         EQ("extra argument -> NOT_SUPPORTED", cuLaunchKernel(add, 1, 1, 1, 32, 1, 1, 0, NULL, NULL, extra), 801);
         EQ("launch of a bad function handle -> INVALID_HANDLE", cuLaunchKernel((CUfunction) hc, 1, 1, 1, 32, 1, 1, 0, NULL, params, NULL), 400);
+    }
+    {
+        g_ctx = ctx;
+        g_add = add;
+        pthread_t th[4];
+        long bad = 0;
+        for (long i = 0; i < 4; i++) pthread_create(&th[i], NULL, worker, (void*) i);
+        for (int i = 0; i < 4; i++) { void* r; pthread_join(th[i], &r); bad |= (long) r; }
+        CASE("4 threads launching concurrently", bad == 0, "a thread saw wrong results or errors");
     }
     // ---- streams and events
     CUstream st = NULL;

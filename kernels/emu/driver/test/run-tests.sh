@@ -36,7 +36,7 @@ if [ -z "$missing" ]; then echo "ok all $(wc -l < "$driver/jcuda-12.6.0-driver-s
 else echo "FAIL symbols missing from libcuda.so.1: $missing"; status=1; fi
 
 if gcc -O1 -Wall -o "$out/driver_test" "$here/driver_test.c" -L"$out" -l:libcuda.so.1 -l:libcublas.so.13 \
-        -Wl,-rpath,"$out" -lm; then
+        -Wl,-rpath,"$out" -lm -lpthread; then
     "$out/driver_test" 2> "$out/driver_test.stderr" || status=1
 else
     echo "FAIL compile driver_test.c"; status=1
