@@ -677,6 +677,7 @@ EMU_API CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t bytes) {
 EMU_API CUresult cuMemFree_v2(CUdeviceptr p) {
     LOCK;
     if (!g_initialized) return CUDA_ERROR_NOT_INITIALIZED;
+    if (!t_current || !g_ctxs.count(t_current) || !t_current->active) return CUDA_ERROR_INVALID_CONTEXT;
     if (p == 0) return check_ctx();
     TRY(capture_forbids("cuMemFree"));
     auto it = g_allocs.find((uintptr_t) p);
@@ -684,14 +685,11 @@ EMU_API CUresult cuMemFree_v2(CUdeviceptr p) {
         int e = check_ctx(true);
         return e ? e : CUDA_ERROR_INVALID_VALUE;
     }
-    Ctx* owner = it->second.ctx;
     polyv_emu_unregister_allocation((void*) it->first);
     g_used -= it->second.charged;
     std::free((void*) it->first);
     g_allocs.erase(it);
-    int e = check_ctx(true);          // freed even in a poisoned context; the sticky error is still returned
-    (void) owner;
-    return e;
+    return check_ctx(true);   // freed even in a poisoned context; the sticky error is still returned
 }
 
 EMU_API CUresult cuMemGetAddressRange_v2(CUdeviceptr* base, size_t* size, CUdeviceptr p) {
