@@ -42,6 +42,15 @@ void polyv_emu_unregister_allocation(const void* base);
 // Seed of the per-block shuffle of thread order between barriers (default from env POLYV_EMU_SEED, else 1).
 void polyv_emu_set_seed(uint64_t seed);
 
+// Additions (kernel emulator):
+// cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES): lets launches of k use up to
+// `bytes` of dynamic shared memory (static + bytes <= 227 KiB); without it static + dynamic <= 48 KiB.
+// Returns 0, or 1 (invalid value) when static + bytes exceeds 227 KiB.
+int polyv_emu_kernel_set_max_dynamic_smem(const polyv_emu_kernel* k, unsigned bytes);
+// The registered kernels, for listings and tests: count and name of kernel i.
+int polyv_emu_kernel_count(void);
+const char* polyv_emu_kernel_name(int i);
+
 #ifdef __cplusplus
 }
 #endif
