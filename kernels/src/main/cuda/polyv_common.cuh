@@ -14,22 +14,34 @@ __device__ __forceinline__ float bf16_to_f32(unsigned short b) {
 }
 
 __device__ __forceinline__ float f16_to_f32(unsigned short h) {
+#ifdef POLYV_EMU
+    return polyv_emu::f16_to_f32(h);
+#else
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
     return f;
+#endif
 }
 
 // Round to nearest even, like torch's .to(bfloat16).
 __device__ __forceinline__ unsigned short f32_to_bf16(float f) {
+#ifdef POLYV_EMU
+    return polyv_emu::f32_to_bf16_rn(f);
+#else
     unsigned short b;
     asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(b) : "f"(f));
     return b;
+#endif
 }
 
 __device__ __forceinline__ unsigned short f32_to_f16(float f) {
+#ifdef POLYV_EMU
+    return polyv_emu::f32_to_f16_rn(f);
+#else
     unsigned short h;
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
     return h;
+#endif
 }
 
 // Element i of a table of dtype code `dtype`, as float.
