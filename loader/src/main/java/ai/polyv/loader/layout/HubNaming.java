@@ -12,13 +12,13 @@ public enum HubNaming {
      * The naming Qwen2.5-VL was published with (transformers 4.x): {@code model.layers.*},
      * {@code model.embed_tokens.weight}, {@code model.norm.weight}, {@code visual.*}, {@code lm_head.weight}.
      */
-    ORIGINAL("original (model.layers.*, visual.*, lm_head.*)", "model.", "visual."),
+    ORIGINAL("original (decoder under model., vision tower under visual.)", "model.", "visual."),
     /**
      * The naming transformers 5 writes ({@code save_pretrained}): the decoder under
      * {@code model.language_model.*}, the vision tower under {@code model.visual.*}, {@code lm_head.weight}
      * unchanged; its config.json nests the text keys in {@code text_config}.
      */
-    TRANSFORMERS_5("transformers 5 (model.language_model.*, model.visual.*, lm_head.*)", "model.language_model.", "model.visual.");
+    TRANSFORMERS_5("transformers 5 (decoder under model.language_model., vision tower under model.visual.)", "model.language_model.", "model.visual.");
 
     private final String description;
     private final String decoder;   // stored prefix of canonical "model."
