@@ -1,5 +1,6 @@
 package ai.polyv.bench;
 
+import ai.polyv.loader.layout.HubNames;
 import ai.polyv.loader.layout.TensorSpec;
 import ai.polyv.loader.layout.WeightLayout;
 import ai.polyv.loader.config.MoeConfig;
@@ -59,11 +60,12 @@ public final class ModelConfigs {
         for (TensorSpec s : WeightLayout.expected(c)) {
             long n = s.numel();
             total += n;
-            if (s.name().startsWith("visual.")) vision += n;
-            if (s.name().equals("lm_head.weight")) lmHead += n;
-            if (s.name().startsWith("model.")) {
+            HubNames.Part part = HubNames.partOf(s.name());
+            if (part == HubNames.Part.VISION) vision += n;
+            if (part == HubNames.Part.LM_HEAD) lmHead += n;
+            if (s.name().startsWith(HubNames.DECODER)) {
                 llm += n;
-                if (s.name().contains(".mlp.experts.")) experts += n;
+                if (part == HubNames.Part.MOE_EXPERTS) experts += n;
             }
         }
         return new ParameterCounts(total, llm, llm - experts + experts / m * k, llm - experts, lmHead, vision);
