@@ -1,5 +1,6 @@
 package ai.polyv.bench;
 
+import ai.polyv.loader.layout.HubNames;
 import ai.polyv.core.model.ModelDims;
 import ai.polyv.core.model.PolyVModel;
 import ai.polyv.core.model.Session;
@@ -57,10 +58,11 @@ public final class DecodeBench {
         for (var e : tensorBytes.entrySet()) {
             String n = e.getKey();
             double b = e.getValue();
-            if (n.startsWith("visual.") || n.startsWith("synergy_heads.")) continue;
-            if (n.equals("model.embed_tokens.weight")) {
+            HubNames.Part part = HubNames.partOf(n);
+            if (part == HubNames.Part.VISION || part == HubNames.Part.SYNERGY_HEADS) continue;
+            if (part == HubNames.Part.EMBEDDINGS) {
                 total += b * Math.min(batch, dims.text().vocab()) / dims.text().vocab();
-            } else if (n.contains(".mlp.experts.")) {
+            } else if (part == HubNames.Part.MOE_EXPERTS) {
                 if (dims.moe() == null) throw new IllegalArgumentException("tensor " + n + " is an expert but the config has no moe section");
                 total += b * Roofline.expertShareTouched(dims.moe().topK(), dims.moe().numExperts(), batch);
             } else {

@@ -1,6 +1,8 @@
 package ai.polyv.bench;
 
-import ai.polyv.loader.config.ExpectedTensors;
+import ai.polyv.loader.layout.HubNames;
+import ai.polyv.loader.layout.TensorSpec;
+import ai.polyv.loader.layout.WeightLayout;
 import ai.polyv.loader.config.MoeConfig;
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.config.TextConfig;
@@ -55,14 +57,15 @@ public final class ModelConfigs {
     public static ParameterCounts count(PolyVConfig c) {
         long total = 0, llm = 0, vision = 0, experts = 0, lmHead = 0;
         int m = c.moe() == null ? 1 : c.moe().numExperts(), k = c.moe() == null ? 1 : c.moe().topK();
-        for (ExpectedTensors.Spec s : ExpectedTensors.of(c)) {
+        for (TensorSpec s : WeightLayout.expected(c)) {
             long n = s.numel();
             total += n;
-            if (s.name().startsWith("visual.")) vision += n;
-            if (s.name().equals("lm_head.weight")) lmHead += n;
-            if (s.name().startsWith("model.")) {
+            HubNames.Part part = HubNames.partOf(s.name());
+            if (part == HubNames.Part.VISION) vision += n;
+            if (part == HubNames.Part.LM_HEAD) lmHead += n;
+            if (s.name().startsWith(HubNames.DECODER)) {
                 llm += n;
-                if (s.name().contains(".mlp.experts.")) experts += n;
+                if (part == HubNames.Part.MOE_EXPERTS) experts += n;
             }
         }
         return new ParameterCounts(total, llm, llm - experts + experts / m * k, llm - experts, lmHead, vision);

@@ -7,6 +7,8 @@ import ai.polyv.loader.config.TextConfig;
 import ai.polyv.loader.config.VisionConfig;
 import ai.polyv.loader.inspect.ConfigCheck;
 import ai.polyv.loader.inspect.ParameterGroup;
+import ai.polyv.loader.layout.HubNaming;
+import ai.polyv.loader.layout.ModelFamily;
 import ai.polyv.loader.safetensors.Checkpoint;
 import ai.polyv.loader.safetensors.SafetensorsException;
 import ai.polyv.loader.safetensors.SafetensorsFile;
@@ -113,7 +115,7 @@ public final class InspectCommand implements Callable<Integer> {
     /** Everything inspect found. */
     record Report(Path path, List<String> files, long fileBytes, List<Row> rows,
                   Map<ParameterGroup, Long> params, long totalParams, PolyVConfig config, Path configFile,
-                  ConfigCheck check) {
+                  ConfigCheck check, HubNaming naming, String family) {
         boolean valid() {
             return check == null || check.ok();
         }
@@ -146,6 +148,7 @@ public final class InspectCommand implements Callable<Integer> {
         }
         PolyVConfig config = cfgFile == null ? null : PolyVConfig.load(cfgFile);
         try (Checkpoint ckpt = Checkpoint.open(path)) {
+            HubNaming naming = HubNaming.detect(ckpt.names(), "checkpoint " + path);
             List<Row> rows = new ArrayList<>();
             Map<ParameterGroup, Long> params = new EnumMap<>(ParameterGroup.class);
             long total = 0;
@@ -153,7 +156,7 @@ public final class InspectCommand implements Callable<Integer> {
                 TensorView t = ckpt.tensor(name);
                 rows.add(new Row(name, t.dtype().name(), t.shape(), t.numel(), t.byteSize(),
                         ckpt.fileOf(name).path().getFileName().toString()));
-                params.merge(ParameterGroup.of(name), t.numel(), Long::sum);
+                params.merge(ParameterGroup.of(naming.canonical(name)), t.numel(), Long::sum);
                 total += t.numel();
             }
             rows.sort(Comparator.comparing(Row::name, InspectCommand::naturalCompare));
@@ -164,7 +167,19 @@ public final class InspectCommand implements Callable<Integer> {
                 fileBytes += f.fileSize();
             }
             ConfigCheck check = config == null ? null : ConfigCheck.of(ckpt, config);
-            return new Report(path, files, fileBytes, rows, params, total, config, cfgFile, check);
+            return new Report(path, files, fileBytes, rows, params, total, config, cfgFile, check, naming,
+                    config == null ? null : familyOf(config));
+        }
+    }
+
+    /** The model family config.json names, or what is wrong with its {@code architectures}. */
+    private static String familyOf(PolyVConfig config) {
+        try {
+            ModelFamily f = ModelFamily.of(config);
+            f.check(config);
+            return f.name() + " (" + f.architectures().getFirst() + ")";
+        } catch (ConfigException e) {
+            return "none polyv runs: " + e.getMessage();
         }
     }
 
@@ -173,6 +188,7 @@ public final class InspectCommand implements Callable<Integer> {
     private void printText(Report r, PrintWriter out) {
         out.printf(Locale.ROOT, "%s: %d tensor%s in %d file%s, %.2f MiB%n", r.path(), r.rows().size(),
                 r.rows().size() == 1 ? "" : "s", r.files().size(), r.files().size() == 1 ? "" : "s", mib(r.fileBytes()));
+        out.println("naming: " + r.naming().description());
         out.println();
         boolean compact = !all && r.rows().size() > COMPACT_THRESHOLD;
         if (compact) {
@@ -208,6 +224,7 @@ public final class InspectCommand implements Callable<Integer> {
         out.println();
         if (r.config() != null) {
             out.println("config (" + r.configFile() + "):");
+            out.printf(Locale.ROOT, "  %-14s %s%n", "family", r.family());
             for (Map.Entry<String, String> e : configSummary(r.config()).entrySet()) {
                 out.printf(Locale.ROOT, "  %-14s %s%n", e.getKey(), e.getValue());
             }
@@ -325,6 +342,7 @@ public final class InspectCommand implements Callable<Integer> {
         o.put("path", r.path().toString());
         o.put("valid", r.valid());
         o.put("verdict", r.verdictLine());
+        o.put("naming", r.naming() == HubNaming.ORIGINAL ? "original" : "transformers-5");
         ArrayNode files = o.putArray("files");
         r.files().forEach(files::add);
         o.put("file_bytes", r.fileBytes());
@@ -341,6 +359,7 @@ public final class InspectCommand implements Callable<Integer> {
             ObjectNode c = o.putObject("config");
             TextConfig t = r.config().text();
             c.put("file", r.configFile().toString());
+            c.put("family", r.family());
             c.put("num_hidden_layers", t.numLayers());
             c.put("hidden_size", t.hiddenSize());
             c.put("intermediate_size", t.intermediateSize());

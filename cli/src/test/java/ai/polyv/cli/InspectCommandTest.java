@@ -179,4 +179,22 @@ class InspectCommandTest {
         assertTrue(InspectCommand.naturalCompare("layers.2.x", "layers.10.x") < 0);
         assertTrue(InspectCommand.naturalCompare("mlp.0.bias", "mlp.0.weight") < 0);
     }
+
+    @Test
+    void saysWhichHubNamingItFound(@org.junit.jupiter.api.io.TempDir Path tmp) {
+        for (var naming : ai.polyv.loader.layout.HubNaming.values()) {
+            Path dir = ai.polyv.core.model.RandomQwen25Vl.write(tmp.resolve(naming.name()), naming, 1);
+            Result r = run(dir.toString());
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.out().contains("naming: " + naming.description()), r.out());
+            assertTrue(r.out().matches("(?s).*family +Qwen2\\.5-VL \\(Qwen2_5_VLForConditionalGeneration\\).*"), r.out());
+            assertTrue(r.out().contains("verdict: VALID"), r.out());
+            // parameters are grouped by canonical name in both namings: 2 layers of 64 wide attention and FFN
+            assertTrue(r.out().matches("(?s).*embeddings +20,480 .*"), r.out());
+            assertTrue(r.out().matches("(?s).*decoder dense +.*"), r.out());
+            assertFalse(r.out().contains("other"), r.out());
+            Result j = run("--json", dir.toString());
+            assertTrue(j.out().contains("\"naming\" : \"" + (naming == ai.polyv.loader.layout.HubNaming.ORIGINAL ? "original" : "transformers-5") + "\""), j.out());
+        }
+    }
 }

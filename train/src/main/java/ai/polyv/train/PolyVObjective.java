@@ -4,6 +4,15 @@ import ai.polyv.train.autograd.Param;
 
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.config.SynergyConfig;
+import ai.polyv.loader.layout.Binder;
+import ai.polyv.loader.layout.TensorSpec;
+import ai.polyv.loader.layout.WeightLayout;
+import ai.polyv.loader.layout.WeightLayout.Decoder;
+import ai.polyv.loader.layout.WeightLayout.DecoderLayer;
+import ai.polyv.loader.layout.WeightLayout.Dense;
+import ai.polyv.loader.layout.WeightLayout.Linear;
+import ai.polyv.loader.layout.WeightLayout.Moe;
+import ai.polyv.loader.layout.WeightLayout.SwiGlu;
 import ai.polyv.core.cpu.CpuThreads;
 import ai.polyv.core.model.ModelDims;
 import ai.polyv.core.model.MropePositions;
@@ -31,6 +40,8 @@ import java.util.SplittableRandom;
  * with the vision encoder's rows in the placeholders; both constants: the vision encoder runs forward
  * only, frozen), then every decoder layer (RMSNorm, q/k/v, M-RoPE, causal GQA attention, o, residual,
  * RMSNorm, dense SwiGLU or MoE), final RMSNorm, lm_head on the rows that carry a label, cross-entropy;
+ * the layers are the model's {@link WeightLayout} (the same records, names and shapes as the inference
+ * {@code TextDecoder}), bound by a {@link Binder} to autograd weights;
  * the synergy rows of the final hidden states feed both alignment heads (fc1 -> GELU -> fc2) against
  * the teacher features. Trainable weights (chosen by {@link TrainStage}) are float32 host copies held in
  * {@link #params()}; every frozen matrix is read in place from the checkpoint tensors (any dtype).
@@ -56,15 +67,7 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
     /** Default seed of freshly created alignment heads. */
     public static final long DEFAULT_HEAD_SEED = 0x5EED_2603L;
 
-    private record Lin(Weight w, Var b) {}
-
-    private record Ffn(Lin gate, Lin up, Lin down) {}
-
-    private record Moe(Lin router, List<Ffn> experts) {}
-
-    private record Layer(float[] inputNorm, Lin q, Lin k, Lin v, Lin o, float[] postNorm, Ffn mlp, Moe moe) {}
-
-    private record Head(Lin fc1, Lin fc2, int out) {}
+    private record Head(Linear<Weight, Var> fc1, Linear<Weight, Var> fc2, int out) {}
 
     private final PolyVModel model;
     private final ModelDims dims;
@@ -76,10 +79,7 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
     private final WeightSource src;
     private final Map<String, Param> params = new LinkedHashMap<>(); // filled while the weights are read
     private final List<Param> paramList;                              // params in that order, fixed
-    private final Weight embed;                          // [vocab, hidden]
-    private final List<Layer> layers = new ArrayList<>();
-    private final float[] finalNorm;
-    private final Weight lmHead;                         // [vocab, hidden]
+    private final Decoder<Weight, Var> decoder;          // the model's layout bound to autograd weights
     private final Head temporal, spatial;                // null when there are no heads
 
     private PolyVObjective(PolyVModel model, TrainStage stage, LossWeights lossWeights, int threads, long headSeed) {
@@ -92,29 +92,13 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
         this.synergyTokenId = cfg.synergy() == null ? -1 : cfg.synergy().tokenId();
         ModelDims.Text tc = dims.text();
         int h = tc.hidden();
-        this.embed = new Weight.Frozen(tensor("model.embed_tokens.weight"));
-        for (int l = 0; l < tc.layers(); l++) {
-            String p = "model.layers." + l + ".";
-            Ffn mlp = null;
-            Moe moe = null;
-            if (dims.isMoeLayer(l)) {
-                List<Ffn> experts = new ArrayList<>();
-                Lin router = linear(p + "mlp.gate", false);
-                for (int e = 0; e < dims.moe().numExperts(); e++) experts.add(ffn(p + "mlp.experts." + e + "."));
-                moe = new Moe(router, experts);
-            } else {
-                mlp = ffn(p + "mlp.");
-            }
-            layers.add(new Layer(vec(p + "input_layernorm.weight"), linear(p + "self_attn.q_proj", true),
-                    linear(p + "self_attn.k_proj", true), linear(p + "self_attn.v_proj", true),
-                    linear(p + "self_attn.o_proj", false), vec(p + "post_attention_layernorm.weight"), mlp, moe));
-        }
-        this.finalNorm = vec("model.norm.weight");
-        this.lmHead = tc.tieWordEmbeddings() && !src.has("lm_head.weight") ? embed : new Weight.Frozen(tensor("lm_head.weight"));
+        WeightLayout<TensorSpec, TensorSpec> layout = model.layout();
+        TrainBinder bind = new TrainBinder();
+        this.decoder = bind.decoder(layout.decoder());
         SplittableRandom rng = new SplittableRandom(headSeed);
         SynergyConfig syn = cfg.synergy();
-        this.temporal = head("synergy_heads.temporal.", syn == null ? null : syn.temporal(), h, rng);
-        this.spatial = head("synergy_heads.spatial.", syn == null ? null : syn.spatial(), h, rng);
+        this.temporal = head(bind, layout.heads().temporal(), syn == null ? null : syn.temporal(), h, rng);
+        this.spatial = head(bind, layout.heads().spatial(), syn == null ? null : syn.spatial(), h, rng);
         this.paramList = List.copyOf(params.values());
         this.pool = threads > 1 ? new CpuThreads(threads) : null;
     }
@@ -147,33 +131,48 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
 
     // ------------------------------------------------------------------ weights
 
+    /**
+     * The training binder: a trainable tensor ({@link TrainStage#trainable}) becomes a float32 host param, a
+     * frozen matrix is read in place ({@link Weight.Frozen}), a frozen vector is a host constant.
+     */
+    private final class TrainBinder implements Binder<Weight, Var> {
+        @Override
+        public boolean has(String name) {
+            return src.has(name);
+        }
+
+        @Override
+        public long[] shape(String name) {
+            return src.get(name).shape();
+        }
+
+        @Override
+        public Weight matrix(TensorSpec spec) {
+            Tensor t = tensor(spec.name());
+            return stage.trainable(spec.name()) ? new Weight.Host(trainable(spec.name(), t.shape(), t.toFloatArray())) : new Weight.Frozen(t);
+        }
+
+        @Override
+        public Var vector(TensorSpec spec) {
+            Tensor t = tensor(spec.name());
+            return stage.trainable(spec.name()) ? trainable(spec.name(), t.shape(), t.toFloatArray())
+                    : Var.constant(t.toFloatArray(), 1, (int) t.numel());
+        }
+
+        @Override
+        public String describe() {
+            return src.describe();
+        }
+
+        @Override
+        public String storedName(String name) {
+            return src.naming().stored(name);
+        }
+    }
+
     private Tensor tensor(String name) {
         WeightSource.Raw r = src.get(name);
         return new Tensor(r.dtype(), r.data(), r.shape());
-    }
-
-    private float[] vec(String name) {
-        return tensor(name).toFloatArray();
-    }
-
-    /** {@code name.weight} trainable (a host param) or frozen (in place); bias {@code name.bias} if wanted. */
-    private Lin linear(String name, boolean bias) {
-        String wn = name + ".weight";
-        Tensor t = tensor(wn);
-        if (t.rank() != 2) throw new IllegalArgumentException(src.describe() + ": tensor '" + wn + "' has shape " + Arrays.toString(t.shape()) + ", expected 2-D");
-        Weight w = stage.trainable(wn) ? new Weight.Host(trainable(wn, t.shape(), t.toFloatArray())) : new Weight.Frozen(t);
-        Var b = null;
-        if (bias) {
-            String bn = name + ".bias";
-            Tensor bt = tensor(bn);
-            if (bt.numel() != t.dim(0)) throw new IllegalArgumentException(src.describe() + ": tensor '" + bn + "' has " + bt.numel() + " values, expected " + t.dim(0));
-            b = stage.trainable(bn) ? trainable(bn, bt.shape(), bt.toFloatArray()) : Var.constant(bt.toFloatArray(), 1, (int) bt.numel());
-        }
-        return new Lin(w, b);
-    }
-
-    private Ffn ffn(String p) {
-        return new Ffn(linear(p + "gate_proj", false), linear(p + "up_proj", false), linear(p + "down_proj", false));
     }
 
     /** A param over {@code value} seen as {@code [shape[0], rest]} (1-D: {@code [1, n]}). */
@@ -183,30 +182,26 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
         return shape.length == 1 ? Var.of(p, 1, value.length) : Var.of(p, (int) shape[0], value.length / (int) shape[0]);
     }
 
-    private Head head(String p, SynergyConfig.HeadSize size, int hidden, SplittableRandom rng) {
-        if (src.has(p + "fc1.weight")) {
-            Lin fc1 = linear(p + "fc1", true), fc2 = linear(p + "fc2", true);
-            if (fc1.w().in() != hidden || fc2.w().in() != fc1.w().out()) {
-                throw new IllegalArgumentException(src.describe() + ": head " + p + " has fc1 [" + fc1.w().out() + ", " + fc1.w().in()
-                        + "] and fc2 [" + fc2.w().out() + ", " + fc2.w().in() + "], expected fc1 [*, " + hidden + "] feeding fc2");
-            }
-            return new Head(fc1, fc2, fc2.w().out());
+    /** The checkpoint's head when it has one, else a fresh one sized by the config (null without a size). */
+    private Head head(TrainBinder bind, WeightLayout.Head<TensorSpec, TensorSpec> spec, SynergyConfig.HeadSize size, int hidden, SplittableRandom rng) {
+        if (src.has(spec.fc1().weight().name())) {
+            WeightLayout.Head<Weight, Var> h = bind.head(spec);
+            return new Head(h.fc1(), h.fc2(), h.fc2().weight().out());
         }
         if (size == null) return null;
-        Lin fc1 = initLinear(p + "fc1", size.hiddenSize(), hidden, rng);
-        Lin fc2 = initLinear(p + "fc2", size.outSize(), size.hiddenSize(), rng);
+        Linear<Weight, Var> fc1 = initLinear(spec.fc1().weight().name(), spec.fc1().bias().name(), size.hiddenSize(), hidden, rng);
+        Linear<Weight, Var> fc2 = initLinear(spec.fc2().weight().name(), spec.fc2().bias().name(), size.outSize(), size.hiddenSize(), rng);
         return new Head(fc1, fc2, size.outSize());
     }
 
-    private Lin initLinear(String name, int out, int in, SplittableRandom rng) {
+    private Linear<Weight, Var> initLinear(String wn, String bn, int out, int in, SplittableRandom rng) {
         double bound = 1 / Math.sqrt(in);
         float[] w = new float[out * in], b = new float[out];
         for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextDouble(-bound, bound);
         for (int i = 0; i < b.length; i++) b[i] = (float) rng.nextDouble(-bound, bound);
-        String wn = name + ".weight", bn = name + ".bias";
         Weight wt = new Weight.Host(stage.trainable(wn) ? trainable(wn, new long[] {out, in}, w) : Var.constant(w, out, in));
         Var bv = stage.trainable(bn) ? trainable(bn, new long[] {out}, b) : Var.constant(b, 1, out);
-        return new Lin(wt, bv);
+        return new Linear<>(wt, bv);
     }
 
     // ------------------------------------------------------------------ forward / backward
@@ -237,7 +232,7 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
         MropePositions mp = MropePositions.compute(ids, ex.vision(), dims);
 
         // input embeddings: token rows, vision rows in the placeholders (frozen table, frozen encoder: constants)
-        Var x = tape.embedding(embed, ids);
+        Var x = tape.embedding(decoder.embedTokens(), ids);
         for (int s = 0; s < ex.vision().size(); s++) {
             VisionInput in = ex.vision().get(s);
             float[] rows = model.encodeVision(in).rows();                   // [merged, hidden], vision forward only
@@ -250,25 +245,26 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
 
         List<Var> auxTerms = new ArrayList<>();
         double auxSum = 0;
-        for (Layer lw : layers) {
-            Var h = tape.rmsNorm(x, lw.inputNorm(), tc.rmsNormEps());
+        for (DecoderLayer<Weight, Var> lw : decoder.layers()) {
+            Var h = tape.rmsNorm(x, lw.inputNorm().value(), tc.rmsNormEps());
             Var q = tape.rope(lin(tape, h, lw.q()), tc.heads(), cos, sin);
             Var k = tape.rope(lin(tape, h, lw.k()), tc.kvHeads(), cos, sin);
             Var v = lin(tape, h, lw.v());
             x = tape.add(x, lin(tape, tape.attention(q, k, v, tc.heads(), tc.kvHeads()), lw.o()));
-            h = tape.rmsNorm(x, lw.postNorm(), tc.rmsNormEps());
-            Var y;
-            if (lw.moe() != null) {
-                Var[] aux = new Var[1];
-                y = moe(tape, h, lw.moe(), aux);
-                auxTerms.add(aux[0]);
-                auxSum += aux[0].scalar();
-            } else {
-                y = ffn(tape, h, lw.mlp());
-            }
+            h = tape.rmsNorm(x, lw.postNorm().value(), tc.rmsNormEps());
+            Var y = switch (lw.ffn()) {
+                case Dense<Weight, Var> dense -> ffn(tape, h, dense.mlp());
+                case Moe<Weight, Var> moe -> {
+                    Var[] aux = new Var[1];
+                    Var out = moe(tape, h, moe, aux);
+                    auxTerms.add(aux[0]);
+                    auxSum += aux[0].scalar();
+                    yield out;
+                }
+            };
             x = tape.add(x, y);
         }
-        Var fin = tape.rmsNorm(x, finalNorm, tc.rmsNormEps());
+        Var fin = tape.rmsNorm(x, decoder.norm().value(), tc.rmsNormEps());
 
         // cross-entropy: logits at j predict labels[j+1]; lm_head only on the rows that count
         int[] labels = ex.labels();
@@ -282,7 +278,7 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
         int[] rowsCe = ceRows.stream().mapToInt(Integer::intValue).toArray();
         int[] targets = new int[rowsCe.length];
         for (int i = 0; i < rowsCe.length; i++) targets[i] = labels[rowsCe[i] + 1];
-        Var ce = tape.crossEntropy(tape.linear(tape.gatherRows(fin, rowsCe), lmHead, null), targets);
+        Var ce = tape.crossEntropy(tape.linear(tape.gatherRows(fin, rowsCe), decoder.lmHead(), null), targets);
 
         // alignment heads on the synergy rows
         int[] syn = synergyRows(ids);
@@ -325,11 +321,11 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
         return tape.mse(out, teacher);
     }
 
-    private static Var lin(Tape tape, Var x, Lin l) {
-        return tape.linear(x, l.w(), l.b());
+    private static Var lin(Tape tape, Var x, Linear<Weight, Var> l) {
+        return tape.linear(x, l.weight(), l.bias());
     }
 
-    private static Var ffn(Tape tape, Var x, Ffn f) {
+    private static Var ffn(Tape tape, Var x, SwiGlu<Weight, Var> f) {
         return lin(tape, tape.swiglu(lin(tape, x, f.gate()), lin(tape, x, f.up())), f.down());
     }
 
@@ -338,10 +334,10 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
      * dispatch (gather rows per expert, stable by token) -> experts -> weighted combine; {@code aux[0]}
      * receives the layer's load-balancing loss.
      */
-    private Var moe(Tape tape, Var h, Moe m, Var[] aux) {
+    private Var moe(Tape tape, Var h, Moe<Weight, Var> m, Var[] aux) {
         ModelDims.Moe cfg = dims.moe();
         int n = h.rows(), k = cfg.topK(), experts = cfg.numExperts();
-        Var p = tape.softmax(lin(tape, h, m.router()));                     // [n, M]
+        Var p = tape.softmax(tape.linear(h, m.router(), null));                     // [n, M]
         Tape.Routing r = tape.topK(p, k, cfg.normTopkProb());               // ids, weights [n, k]
         aux[0] = tape.loadBalance(p);
         TokenPermutation perm = TokenPermutation.of(n, k, experts, r.ids(), r.weights().value());

@@ -1,11 +1,12 @@
 package ai.polyv.train;
 
-import java.util.regex.Pattern;
+import ai.polyv.loader.layout.HubNames;
 
 /**
  * The paper's fine-tuning stages as a selector of trainable checkpoint tensors by hub name (SPEC.md
  * section 2 "Training objective"): stage 2-1 trains the MoE routers and the alignment heads; stage 2-2
- * trains routers, experts and heads. Everything else is frozen in both.
+ * trains routers, experts and heads. Everything else is frozen in both. Names are canonical
+ * ({@link HubNames}; a checkpoint in another hub naming is translated when it is read).
  * <ul>
  *   <li>router: {@code model.layers.N.mlp.gate.weight}</li>
  *   <li>expert: {@code model.layers.N.mlp.experts.E.*}</li>
@@ -15,10 +16,6 @@ import java.util.regex.Pattern;
 public enum TrainStage {
     STAGE_2_1("2-1", false),
     STAGE_2_2("2-2", true);
-
-    private static final Pattern ROUTER = Pattern.compile("model\\.layers\\.\\d+\\.mlp\\.gate\\.weight");
-    private static final Pattern EXPERT = Pattern.compile("model\\.layers\\.\\d+\\.mlp\\.experts\\.\\d+\\..+");
-    private static final String HEADS = "synergy_heads.";
 
     private final String label;
     private final boolean experts;
@@ -35,15 +32,15 @@ public enum TrainStage {
 
     /** Whether the tensor with this hub name is trained in this stage. */
     public boolean trainable(String hubName) {
-        return isRouter(hubName) || hubName.startsWith(HEADS) || (experts && isExpert(hubName));
+        return isRouter(hubName) || hubName.startsWith(HubNames.SYNERGY_HEADS) || (experts && isExpert(hubName));
     }
 
     public static boolean isRouter(String hubName) {
-        return ROUTER.matcher(hubName).matches();
+        return HubNames.isRouter(hubName);
     }
 
     public static boolean isExpert(String hubName) {
-        return EXPERT.matcher(hubName).matches();
+        return HubNames.isExpert(hubName);
     }
 
     /** Parses {@code 2-1} / {@code 2-2}. */

@@ -1,6 +1,7 @@
 package ai.polyv.bench.jmh;
 
-import ai.polyv.loader.config.ExpectedTensors;
+import ai.polyv.loader.layout.TensorSpec;
+import ai.polyv.loader.layout.WeightLayout;
 import ai.polyv.loader.config.MoeConfig;
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.config.TextConfig;
@@ -44,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * validate the header, create every {@link TensorView}; then close, which unmaps) on
  * <ul>
  *   <li>{@code big4g}: a generated 4 GiB file with a real header: the first 4 GiB of PolyV-7B's BF16 tensors in
- *       {@link ExpectedTensors} order (the whole vision tower, embeddings, the first decoder layers; Qwen2.5-VL-7B
+ *       {@link WeightLayout#expected} order (the whole vision tower, embeddings, the first decoder layers; Qwen2.5-VL-7B
  *       + MoE on layers 0,4,...,24), about one hub shard. The data region is a sparse
  *       hole (zeros), created in java.io.tmpdir at trial setup and deleted at teardown;</li>
  *   <li>{@code tinyA}: the golden tiny-a model.safetensors (157 F32 tensors, 5.5 MiB).</li>
@@ -120,12 +121,12 @@ public class CheckpointOpenBench {
     }
 
     /** PolyV-7B's checkpoint tensors (names and shapes), BF16. */
-    static List<ExpectedTensors.Spec> polyV7bTensors() {
+    static List<TensorSpec> polyV7bTensors() {
         TextConfig text = new TextConfig(3584, 18944, 28, 28, 4, 152064, 1e-6, 1_000_000.0, new int[] {16, 24, 24},
                 128000, false, "silu");
         PolyVConfig c = new PolyVConfig(text, VisionConfig.qwen25vl7b(), MoeConfig.polyv7b(), null, null,
                 new TokenIds(151655, 151656, 151652, 151653, null, List.of(151645)));
-        return ExpectedTensors.of(c);
+        return WeightLayout.expected(c);
     }
 
     /**
@@ -135,10 +136,10 @@ public class CheckpointOpenBench {
      *
      * @return the name of the last tensor in data order
      */
-    static String writeSparse(Path file, List<ExpectedTensors.Spec> specs, long targetBytes) throws IOException {
+    static String writeSparse(Path file, List<TensorSpec> specs, long targetBytes) throws IOException {
         Map<String, long[]> chosen = new TreeMap<>();
         long total = 0;
-        for (ExpectedTensors.Spec s : specs) {
+        for (TensorSpec s : specs) {
             if (total >= targetBytes) {
                 break;
             }

@@ -1,6 +1,6 @@
 package ai.polyv.core.demo;
 
-import ai.polyv.loader.config.ExpectedTensors;
+import ai.polyv.loader.layout.WeightLayout;
 import ai.polyv.loader.config.MoeConfig;
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.config.Position3dConfig;
@@ -81,12 +81,12 @@ public final class DemoWeights {
     }
 
     /**
-     * Every tensor a checkpoint of this config holds, in a fixed order ({@link ExpectedTensors#of}):
+     * Every tensor a checkpoint of this config holds, in a fixed order ({@link WeightLayout#expected}):
      * norm scales are filled with ones, biases with zeros, every other weight is normal.
      */
     public static List<TensorSpec> tensors(PolyVConfig c) {
         List<TensorSpec> out = new ArrayList<>();
-        for (ExpectedTensors.Spec s : ExpectedTensors.of(c)) {
+        for (ai.polyv.loader.layout.TensorSpec s : WeightLayout.expected(c)) {
             Init init = switch (s.role()) {
                 case NORM -> Init.ONES;
                 case BIAS -> Init.ZEROS;

@@ -5,6 +5,7 @@ import ai.polyv.core.backend.TokenPermutation;
 import ai.polyv.core.backend.Backend;
 import ai.polyv.core.backend.ExpertWeights;
 import ai.polyv.core.tensor.Tensor;
+import ai.polyv.loader.layout.WeightLayout;
 import java.util.List;
 
 /**
@@ -18,15 +19,15 @@ final class MoeLayer {
     private MoeLayer() {}
 
     /** {@code x [n, hidden]} -> {@code out [n, hidden]} (overwritten); returns the routing. */
-    static MoeRouter.Routing forward(Backend be, ModelWeights.MoeWeights w, ModelDims.Moe cfg, Tensor x, Tensor out) {
+    static MoeRouter.Routing forward(Backend be, WeightLayout.Moe<Tensor, Tensor> w, ModelDims.Moe cfg, Tensor x, Tensor out) {
         MoeRouter.Routing r = MoeRouter.route(be, x, w.router(), cfg.topK(), cfg.normTopkProb());
         be.moeExperts(x, r.k(), r.ids(), r.weights(), experts(w), out);
         return r;
     }
 
-    static ExpertWeights experts(ModelWeights.MoeWeights w) {
-        List<ModelWeights.SwiGlu> es = w.experts();
-        return new ExpertWeights(es.stream().map(e -> e.gate().w()).toList(), es.stream().map(e -> e.up().w()).toList(),
-                es.stream().map(e -> e.down().w()).toList());
+    static ExpertWeights experts(WeightLayout.Moe<Tensor, Tensor> w) {
+        List<WeightLayout.SwiGlu<Tensor, Tensor>> es = w.experts();
+        return new ExpertWeights(es.stream().map(e -> e.gate().weight()).toList(), es.stream().map(e -> e.up().weight()).toList(),
+                es.stream().map(e -> e.down().weight()).toList());
     }
 }

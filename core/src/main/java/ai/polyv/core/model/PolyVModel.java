@@ -1,6 +1,9 @@
 package ai.polyv.core.model;
 
 import ai.polyv.loader.config.PolyVConfig;
+import ai.polyv.loader.layout.ModelFamily;
+import ai.polyv.loader.layout.TensorSpec;
+import ai.polyv.loader.layout.WeightLayout;
 import ai.polyv.loader.safetensors.Checkpoint;
 import ai.polyv.loader.util.PathChecks;
 import ai.polyv.core.backend.Backend;
@@ -10,8 +13,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * A loaded PolyV model (vision encoder, decoder with MoE layers, lm_head, synergy heads) bound to one
- * backend. Sessions hold the per-generation state (KV cache); the model itself is immutable.
+ * A loaded PolyV (or dense Qwen2.5-VL) model bound to one backend: {@link VisionEncoder}, {@link TextDecoder}
+ * (decoder with MoE layers and lm_head), synergy heads. Sessions hold the per-generation state (KV cache); the model itself is immutable.
  */
 public final class PolyVModel implements AutoCloseable {
     private final PolyVConfig config;
@@ -20,7 +23,10 @@ public final class PolyVModel implements AutoCloseable {
     private final Checkpoint checkpoint; // null when built from a WeightSource owned by the caller
     private final ModelWeights weights;
     private final VisionEncoder vision;
+    private final TextDecoder decoder;
     private final WeightSource source;
+    private final ModelFamily family;
+    private final WeightLayout<TensorSpec, TensorSpec> layout;
 
     private PolyVModel(PolyVConfig config, ModelDims dims, Backend backend, Checkpoint checkpoint, WeightSource src) {
         this.config = config;
@@ -28,11 +34,17 @@ public final class PolyVModel implements AutoCloseable {
         this.backend = Objects.requireNonNull(backend, "backend");
         this.checkpoint = checkpoint;
         this.source = src;
-        this.weights = new ModelWeights(src, dims, backend);
+        this.family = ModelFamily.of(config);
+        this.layout = family.layout(config);
+        this.weights = new ModelWeights(src, layout, backend);
         this.vision = new VisionEncoder(dims.vision(), weights.vision, backend);
+        this.decoder = new TextDecoder(dims, weights.decoder, backend);
     }
 
-    /** Loads {@code config.json} and the safetensors checkpoint (single or sharded) of a folder. */
+    /**
+     * Loads {@code config.json} and the safetensors checkpoint (single or sharded) of a folder: a PolyV or a plain
+     * dense Qwen2.5-VL model ({@link ModelFamily#of}), its tensors in either hub naming ({@link WeightSource#of}).
+     */
     public static PolyVModel load(Path checkpointDir, Backend backend) {
         PathChecks.directory("model folder", checkpointDir);
         PolyVConfig config = PolyVConfig.load(checkpointDir);
@@ -85,8 +97,18 @@ public final class PolyVModel implements AutoCloseable {
         return source;
     }
 
-    ModelWeights weights() {
-        return weights;
+    /** The model family config.json names ({@code architectures}). */
+    public ModelFamily family() {
+        return family;
+    }
+
+    /** The canonical names and shapes of every tensor of this model (the family's layout of its config). */
+    public WeightLayout<TensorSpec, TensorSpec> layout() {
+        return layout;
+    }
+
+    TextDecoder decoder() {
+        return decoder;
     }
 
     VisionEncoder vision() {
@@ -120,7 +142,7 @@ public final class PolyVModel implements AutoCloseable {
      * (row-major); returns {@code [n, out]}.
      */
     public float[] synergyHead(SynergyHead which, float[] finalHidden, int n) {
-        ModelWeights.Head head = which == SynergyHead.TEMPORAL ? weights.temporalHead : weights.spatialHead;
+        WeightLayout.Head<Tensor, Tensor> head = which == SynergyHead.TEMPORAL ? weights.heads.temporal() : weights.heads.spatial();
         if (head == null) throw new IllegalStateException("checkpoint has no synergy_heads." + which.name().toLowerCase() + " weights");
         int hidden = dims.text().hidden();
         if (finalHidden.length != (long) n * hidden) {
@@ -128,11 +150,11 @@ public final class PolyVModel implements AutoCloseable {
         }
         try (Workspace ws = backend.workspace()) {
             Tensor x = ws.f32(finalHidden, n, hidden);
-            Tensor mid = ws.f32(n, head.fc1().out());
-            backend.matmul(x, head.fc1().w(), head.fc1().b(), mid);
+            Tensor mid = ws.f32(n, head.fc1().weight().rows());                 // [n, mid]
+            backend.matmul(x, head.fc1().weight(), head.fc1().bias(), mid);
             backend.gelu(mid, mid);
-            Tensor out = ws.f32(n, head.fc2().out());
-            backend.matmul(mid, head.fc2().w(), head.fc2().b(), out);
+            Tensor out = ws.f32(n, head.fc2().weight().rows());                 // [n, out]
+            backend.matmul(mid, head.fc2().weight(), head.fc2().bias(), out);
             return backend.download(out);
         }
     }

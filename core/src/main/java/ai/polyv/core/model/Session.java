@@ -10,7 +10,8 @@ import java.util.Set;
 
 /**
  * One generation: a prompt prefill followed by single-token decode steps over a KV cache of
- * {@code maxTokens} rows per layer; {@link #decode(List, int[])} steps several sessions together.
+ * {@code maxTokens} rows per layer; {@link #decode(List, int[])} steps several sessions together. A session
+ * keeps the KV cache, the tokens and the M-RoPE positions; the layers are {@link TextDecoder}'s.
  * Not thread-safe. Close it to free the cache.
  */
 public final class Session implements AutoCloseable {
@@ -19,8 +20,7 @@ public final class Session implements AutoCloseable {
     private final Backend be;
     private final int maxTokens;
     private final Workspace cacheSpace;
-    private final Tensor[] kCache; // per layer [maxTokens, kvHeads*headDim]
-    private final Tensor[] vCache;
+    private final TextDecoder.KvCache cache; // per layer k, v [maxTokens, kvHeads*headDim]
     private final RoutingStats stats;
     private int length;
     private long nextPos;
@@ -42,12 +42,12 @@ public final class Session implements AutoCloseable {
         }
         this.maxTokens = maxTokens;
         this.cacheSpace = be.workspace();
-        this.kCache = new Tensor[tc.layers()];
-        this.vCache = new Tensor[tc.layers()];
+        Tensor[] k = new Tensor[tc.layers()], v = new Tensor[tc.layers()];
         for (int l = 0; l < tc.layers(); l++) {
-            kCache[l] = cacheSpace.f32(maxTokens, (long) tc.kvHeads() * tc.headDim());
-            vCache[l] = cacheSpace.f32(maxTokens, (long) tc.kvHeads() * tc.headDim());
+            k[l] = cacheSpace.f32(maxTokens, (long) tc.kvHeads() * tc.headDim());
+            v[l] = cacheSpace.f32(maxTokens, (long) tc.kvHeads() * tc.headDim());
         }
+        this.cache = new TextDecoder.KvCache(k, v);
         this.stats = dims.moe() == null ? new RoutingStats(new int[0], 0) : new RoutingStats(dims.moe().layers(), dims.moe().numExperts());
         this.ids = new int[maxTokens];
         this.nextAfter = new long[maxTokens];
@@ -104,14 +104,14 @@ public final class Session implements AutoCloseable {
         Backend be = first.be;
         int[] ids = new int[total];
         long[][] pos = new long[3][total];
-        List<Rows> rows = new ArrayList<>(b);
+        List<TextDecoder.Segment> rows = new ArrayList<>(b);
         RoutingStats.Modality[] mod = new RoutingStats.Modality[total];
         for (int i = 0, off = 0; i < b; i++) {
             int[] p = inputIds.get(i);
             System.arraycopy(p, 0, ids, off, p.length);
             for (int a = 0; a < 3; a++) System.arraycopy(mps[i].pos()[a], 0, pos[a], off, p.length);
             System.arraycopy(sessions.get(i).modalities(p), 0, mod, off, p.length);
-            rows.add(new Rows(sessions.get(i), off, p.length));
+            rows.add(sessions.get(i).segment(off, p.length));
             off += p.length;
         }
         if (trace != null) {
@@ -124,7 +124,7 @@ public final class Session implements AutoCloseable {
         int hidden = dims.text().hidden();
         try (Workspace ws = be.workspace()) {
             Tensor x = ws.f32(total, hidden);
-            be.embedding(first.model.weights().embedTokens, ids, x);
+            first.model.decoder().embed(ids, x);
             for (int i = 0; i < b; i++) {
                 Session sess = sessions.get(i);
                 List<VisionInput> inputs = visionInputs.get(i);
@@ -144,7 +144,7 @@ public final class Session implements AutoCloseable {
                 }
             }
             if (trace != null) trace.floats("inputs_embeds", be.download(x), total, hidden);
-            float[][] logits = forward(first.model, ws, x, pos, rows, mod, trace);
+            float[][] logits = first.model.decoder().forward(ws, x, pos, rows, mod, trace);
             for (int i = 0; i < b; i++) {
                 Session s = sessions.get(i);
                 int[] p = inputIds.get(i);
@@ -227,16 +227,16 @@ public final class Session implements AutoCloseable {
             }
         }
         long[][] pos = new long[3][b];
-        List<Rows> rows = new ArrayList<>(b);
+        List<TextDecoder.Segment> rows = new ArrayList<>(b);
         for (int i = 0; i < b; i++) {
             Session s = batch.get(i);
             for (int a = 0; a < 3; a++) pos[a][i] = s.nextPos;
-            rows.add(new Rows(s, i, 1));
+            rows.add(s.segment(i, 1));
         }
         try (Workspace ws = first.be.workspace()) {
             Tensor x = ws.f32(b, first.dims.text().hidden());
-            first.be.embedding(first.model.weights().embedTokens, tokenIds, x);
-            float[][] logits = forward(first.model, ws, x, pos, rows, first.modalities(tokenIds), null);
+            first.model.decoder().embed(tokenIds, x);
+            float[][] logits = first.model.decoder().forward(ws, x, pos, rows, first.modalities(tokenIds), null);
             for (int i = 0; i < b; i++) {
                 Session s = batch.get(i);
                 s.ids[s.length] = tokenIds[i];
@@ -271,8 +271,8 @@ public final class Session implements AutoCloseable {
         for (int i = 0; i < n; i++) for (int a = 0; a < 3; a++) pos[a][i] = nextPos + i;
         try (Workspace ws = be.workspace()) {
             Tensor x = ws.f32(n, dims.text().hidden());
-            be.embedding(model.weights().embedTokens, more, x);
-            float[] logits = forward(model, ws, x, pos, List.of(new Rows(this, 0, n)), modalities(more), null)[0];
+            model.decoder().embed(more, x);
+            float[] logits = model.decoder().forward(ws, x, pos, List.of(segment(0, n)), modalities(more), null)[0];
             for (int i = 0; i < n; i++) {
                 ids[length + i] = more[i];
                 nextAfter[length + i] = nextPos + i + 1;
@@ -313,9 +313,9 @@ public final class Session implements AutoCloseable {
         if (rows < 1 || rows > src.length) throw new IllegalArgumentException("cannot copy " + rows + " of " + src.length + " rows");
         if (rows > maxTokens) throw new IllegalArgumentException(rows + " rows exceed the session's maxTokens " + maxTokens);
         int keep = src.visionRunsBefore(rows);
-        for (int l = 0; l < kCache.length; l++) {
-            be.copy(src.kCache[l].rows(0, rows), kCache[l].rows(0, rows));
-            be.copy(src.vCache[l].rows(0, rows), vCache[l].rows(0, rows));
+        for (int l = 0; l < cache.k().length; l++) {
+            be.copy(src.cache.k()[l].rows(0, rows), cache.k()[l].rows(0, rows));
+            be.copy(src.cache.v()[l].rows(0, rows), cache.v()[l].rows(0, rows));
         }
         System.arraycopy(src.ids, 0, ids, 0, rows);
         System.arraycopy(src.nextAfter, 0, nextAfter, 0, rows);
@@ -387,102 +387,9 @@ public final class Session implements AutoCloseable {
         return m;
     }
 
-    /** Rows {@code [row, row+count)} of a forward batch belong to {@code session}, at its cache rows from its length on. */
-    private record Rows(Session session, int row, int count) {}
-
-    /**
-     * Decoder over {@code x [n, hidden]}, whose rows are split into {@code segments} (each at its session's
-     * cache rows {@code [length, length+count)}), with positions {@code pos[3][n]}; returns the logits of
-     * each segment's last row {@code [segments][vocab]} (and traces everything, one segment only, when
-     * {@code trace != null}). One segment writes K and V straight into its cache; several project into a
-     * batch buffer and scatter each row into its own cache.
-     */
-    private static float[][] forward(PolyVModel model, Workspace ws, Tensor x, long[][] pos, List<Rows> segments,
-                                     RoutingStats.Modality[] mod, ForwardTrace trace) {
-        ModelDims dims = model.dims();
-        Backend be = model.backend();
-        ModelDims.Text tc = dims.text();
-        ModelWeights w = model.weights();
-        int n = x.rows(), hidden = tc.hidden(), hd = tc.headDim(), heads = tc.heads(), kvh = tc.kvHeads();
-        boolean single = segments.size() == 1;
-        if (trace != null && !single) throw new IllegalArgumentException("a traced forward covers one session");
-        float[] cos = new float[n * hd], sin = new float[n * hd];
-        RopeTables.mrope(pos, 0, n, tc.ropeTheta(), tc.mropeSection(), hd, cos, sin);
-        Tensor cosT = ws.f32(cos, n, hd), sinT = ws.f32(sin, n, hd);
-        Tensor h = ws.f32(n, hidden), q = ws.f32(n, (long) heads * hd), attn = ws.f32(n, (long) heads * hd), tmp = ws.f32(n, hidden);
-        Tensor kBatch = single ? null : ws.f32(n, (long) kvh * hd), vBatch = single ? null : ws.f32(n, (long) kvh * hd);
-        for (int l = 0; l < tc.layers(); l++) {
-            ModelWeights.Layer lw = w.layers.get(l);
-            be.rmsNorm(x, lw.inputNorm(), tc.rmsNormEps(), h);
-            Session s0 = segments.get(0).session();
-            // [n, kvh*hd]: a view into the one session's cache, or the batch buffer
-            Tensor k = single ? s0.kCache[l].rows(s0.length, n) : kBatch, v = single ? s0.vCache[l].rows(s0.length, n) : vBatch;
-            be.matmul(h, lw.q().w(), lw.q().b(), q);
-            be.matmul(h, lw.k().w(), lw.k().b(), k);
-            be.matmul(h, lw.v().w(), lw.v().b(), v);
-            be.rope(q, heads, cosT, sinT);
-            be.rope(k, kvh, cosT, sinT);
-            for (Rows seg : segments) {
-                Session s = seg.session();
-                if (!single) {   // the segment's rows into its cache rows [length, length+count)
-                    be.copy(k.rows(seg.row(), seg.count()), s.kCache[l].rows(s.length, seg.count()));
-                    be.copy(v.rows(seg.row(), seg.count()), s.vCache[l].rows(s.length, seg.count()));
-                }
-                be.attentionCausal(single ? q : q.rows(seg.row(), seg.count()), s.kCache[l], s.vCache[l],
-                        single ? attn : attn.rows(seg.row(), seg.count()), heads, kvh, s.length);
-            }
-            be.matmul(attn, lw.o().w(), null, tmp);
-            be.add(x, tmp, x);
-            be.rmsNorm(x, lw.postNorm(), tc.rmsNormEps(), h);
-            if (lw.moe() != null) {
-                MoeRouter.Routing r = MoeLayer.forward(be, lw.moe(), dims.moe(), h, tmp);
-                for (Rows seg : segments) seg.session().stats.record(l, r, mod, seg.row(), seg.count());
-                if (trace != null) {
-                    trace.floats("moe." + l + ".router_logits", r.logits(), n, r.numExperts());
-                    trace.ints("moe." + l + ".topk_ids", r.ids(), n, r.k());
-                    trace.floats("moe." + l + ".topk_weights", r.weights(), n, r.k());
-                }
-            } else {
-                Mlp.swiglu(be, lw.mlp(), h, tmp);
-            }
-            be.add(x, tmp, x);
-            if (trace != null) trace.floats("hidden." + l, be.download(x), n, hidden);
-        }
-        // the rows whose logits are wanted: every row when traced, else each segment's last row
-        Tensor last;
-        if (trace != null) {
-            last = x;
-        } else if (single) {
-            last = x.rows(n - 1, 1);
-        } else {
-            int[] lastRows = new int[segments.size()];
-            for (int i = 0; i < lastRows.length; i++) lastRows[i] = segments.get(i).row() + segments.get(i).count() - 1;
-            if (consecutive(lastRows)) {
-                last = x.rows(lastRows[0], lastRows.length);
-            } else {
-                last = ws.f32(lastRows.length, hidden);
-                be.gatherRows(x, lastRows, last);
-            }
-        }
-        int rows = last.rows();
-        Tensor fin = ws.f32(rows, hidden);
-        be.rmsNorm(last, w.finalNorm, tc.rmsNormEps(), fin);
-        Tensor logits = ws.f32(rows, tc.vocab());
-        be.matmul(fin, w.lmHead, null, logits);
-        float[] all = be.download(logits);
-        if (trace != null) {
-            trace.floats("final_hidden", be.download(fin), rows, hidden);
-            trace.floats("logits", all, rows, tc.vocab());
-            return new float[][] {Arrays.copyOfRange(all, (rows - 1) * tc.vocab(), rows * tc.vocab())};
-        }
-        float[][] out = new float[rows][];
-        for (int i = 0; i < rows; i++) out[i] = Arrays.copyOfRange(all, i * tc.vocab(), (i + 1) * tc.vocab());
-        return out;
-    }
-
-    private static boolean consecutive(int[] rows) {
-        for (int i = 1; i < rows.length; i++) if (rows[i] != rows[0] + i) return false;
-        return true;
+    /** This session's rows {@code [row, row+count)} of a forward batch, at its cache rows from its length on. */
+    private TextDecoder.Segment segment(int row, int count) {
+        return new TextDecoder.Segment(cache, length, row, count, stats);
     }
 
     @Override

@@ -3,6 +3,7 @@ package ai.polyv.core.model;
 import ai.polyv.core.backend.Backend;
 import ai.polyv.core.backend.Workspace;
 import ai.polyv.core.tensor.Tensor;
+import ai.polyv.loader.layout.WeightLayout;
 
 /**
  * Qwen2.5-VL vision tower: patch embed (a matmul over 1176-wide rows), window permutation, blocks with
@@ -10,10 +11,10 @@ import ai.polyv.core.tensor.Tensor;
  */
 final class VisionEncoder {
     private final ModelDims.Vision vc;
-    private final ModelWeights.VisionWeights w;
+    private final WeightLayout.Vision<Tensor, Tensor> w;
     private final Backend be;
 
-    VisionEncoder(ModelDims.Vision vc, ModelWeights.VisionWeights w, Backend be) {
+    VisionEncoder(ModelDims.Vision vc, WeightLayout.Vision<Tensor, Tensor> w, Backend be) {
         this.vc = vc;
         this.w = w;
         this.be = be;
@@ -60,14 +61,14 @@ final class VisionEncoder {
         Tensor h = ws.f32(n, hidden), qkv = ws.f32(n, 3L * hidden), attn = ws.f32(n, hidden), tmp = ws.f32(n, hidden);
         Tensor q = ws.f32(n, hidden), k = ws.f32(n, hidden), v = ws.f32(n, hidden);
         for (int b = 0; b < w.blocks().size(); b++) {
-            ModelWeights.VisionBlock blk = w.blocks().get(b);
+            WeightLayout.VisionBlock<Tensor, Tensor> blk = w.blocks().get(b);
             be.rmsNorm(x, blk.norm1(), 1e-6f, h);
-            be.matmul(h, blk.qkv().w(), blk.qkv().b(), qkv);                 // [n, 3*hidden] = q | k | v
+            be.matmul(h, blk.qkv().weight(), blk.qkv().bias(), qkv);                 // [n, 3*hidden] = q | k | v
             splitColumns(qkv, q, k, v);
             be.rope(q, vc.heads(), cosT, sinT);
             be.rope(k, vc.heads(), cosT, sinT);
             be.attentionSegments(q, k, v, attn, vc.heads(), vc.isFullAttention(b) ? win.cuFrames() : win.cuWindows());
-            be.matmul(attn, blk.proj().w(), blk.proj().b(), tmp);
+            be.matmul(attn, blk.proj().weight(), blk.proj().bias(), tmp);
             be.add(x, tmp, x);
             be.rmsNorm(x, blk.norm2(), 1e-6f, h);
             Mlp.swiglu(be, blk.mlp(), h, tmp);
@@ -77,10 +78,10 @@ final class VisionEncoder {
         be.rmsNorm(x, w.mergerNorm(), 1e-6f, h);
         Tensor grouped = h.reshape(merged, (long) unit * hidden);          // 4 consecutive patches = one row
         Tensor m1 = ws.f32(merged, (long) unit * hidden);
-        be.matmul(grouped, w.merger0().w(), w.merger0().b(), m1);
+        be.matmul(grouped, w.merger0().weight(), w.merger0().bias(), m1);
         be.gelu(m1, m1);
         Tensor m2 = ws.f32(merged, vc.outHidden());
-        be.matmul(m1, w.merger2().w(), w.merger2().b(), m2);               // [merged, out], window order
+        be.matmul(m1, w.merger2().weight(), w.merger2().bias(), m2);               // [merged, out], window order
         be.scatterRows(m2, win.order(), out);                              // un-permute
         if (in.pe3d() != null) {
             if (in.pe3d().length != (long) merged * vc.outHidden()) {

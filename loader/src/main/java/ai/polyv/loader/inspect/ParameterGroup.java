@@ -1,5 +1,7 @@
 package ai.polyv.loader.inspect;
 
+import ai.polyv.loader.layout.HubNames;
+
 /** The parts of a PolyV checkpoint that {@code polyv inspect} counts parameters for (by hub tensor name). */
 public enum ParameterGroup {
     /** {@code visual.*}: the vision tower and merger. */
@@ -29,30 +31,18 @@ public enum ParameterGroup {
         return label;
     }
 
-    /** The group a tensor belongs to, by name. */
+    /** The group a tensor belongs to, by canonical name ({@link HubNames#partOf}). */
     public static ParameterGroup of(String name) {
-        if (name.startsWith("visual.")) {
-            return VISION;
-        }
-        if (name.startsWith("synergy_heads.")) {
-            return SYNERGY_HEADS;
-        }
-        if (name.startsWith("lm_head.")) {
-            return LM_HEAD;
-        }
-        if (name.startsWith("model.embed_tokens.")) {
-            return EMBEDDINGS;
-        }
-        if (name.contains(".mlp.experts.")) {
-            return MOE_EXPERTS;
-        }
-        if (name.endsWith(".mlp.gate.weight")) {
-            return MOE_ROUTERS;
-        }
-        if (name.startsWith("model.")) {
-            return DECODER_DENSE;
-        }
-        return OTHER;
+        return switch (HubNames.partOf(name)) {
+            case VISION -> VISION;
+            case EMBEDDINGS -> EMBEDDINGS;
+            case DECODER_DENSE -> DECODER_DENSE;
+            case MOE_ROUTERS -> MOE_ROUTERS;
+            case MOE_EXPERTS -> MOE_EXPERTS;
+            case SYNERGY_HEADS -> SYNERGY_HEADS;
+            case LM_HEAD -> LM_HEAD;
+            case OTHER -> OTHER;
+        };
     }
 
     /** A count in the usual short form: 950, 12.3K, 8.29M, 11.3B (3 significant digits). */

@@ -1,5 +1,6 @@
 package ai.polyv.train.checkpoint;
 
+import ai.polyv.loader.layout.HubNaming;
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.safetensors.Checkpoint;
 import ai.polyv.loader.safetensors.SafetensorsWriter;
@@ -38,11 +39,12 @@ public final class ModelExport {
      */
     public static void check(Path baseModel, List<Param> trained) {
         try (Checkpoint base = Checkpoint.open(baseModel)) {
+            HubNaming naming = HubNaming.detect(base.names(), "base checkpoint " + baseModel);
             for (Param p : trained) {
-                if (!base.has(p.name())) {
-                    throw new IllegalArgumentException("trained tensor \"" + p.name() + "\" is not in the base checkpoint " + baseModel);
+                if (!base.has(naming.stored(p.name()))) {
+                    throw new IllegalArgumentException("trained tensor \"" + naming.stored(p.name()) + "\" is not in the base checkpoint " + baseModel);
                 }
-                TensorView v = base.tensor(p.name());
+                TensorView v = base.tensor(naming.stored(p.name()));
                 if (!Arrays.equals(v.shape(), p.shape())) {
                     throw new IllegalArgumentException("trained tensor \"" + p.name() + "\" has shape " + Arrays.toString(p.shape())
                             + ", the base checkpoint " + baseModel + " has " + Arrays.toString(v.shape()));
@@ -62,8 +64,9 @@ public final class ModelExport {
         try (Checkpoint base = Checkpoint.open(baseModel)) {
             Files.createDirectories(abs.getParent());
             tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".");
-            Map<String, Param> byName = new LinkedHashMap<>();
-            for (Param p : trained) byName.put(p.name(), p);
+            HubNaming naming = HubNaming.detect(base.names(), "base checkpoint " + baseModel);
+            Map<String, Param> byName = new LinkedHashMap<>();   // by stored name: the export keeps the base's naming
+            for (Param p : trained) byName.put(naming.stored(p.name()), p);
             Map<String, TensorSource> tensors = new LinkedHashMap<>();
             for (String name : base.names()) {
                 TensorView v = base.tensor(name);

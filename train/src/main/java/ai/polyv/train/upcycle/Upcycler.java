@@ -6,6 +6,7 @@ import ai.polyv.loader.config.MoeConfig;
 import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.loader.config.Position3dConfig;
 import ai.polyv.loader.config.SynergyConfig;
+import ai.polyv.loader.layout.HubNames;
 import ai.polyv.loader.safetensors.Checkpoint;
 import ai.polyv.loader.safetensors.DType;
 import ai.polyv.loader.safetensors.SafetensorsException;
@@ -202,7 +203,7 @@ public final class Upcycler implements AutoCloseable {
     }
 
     private static String mlpPrefix(int layer) {
-        return "model.layers." + layer + ".mlp.";
+        return HubNames.mlp(layer);
     }
 
     private static Upcycler plan(UpcycleOptions o, Checkpoint base, List<Checkpoint> donors, PolyVConfig baseConfig) {
@@ -258,23 +259,23 @@ public final class Upcycler implements AutoCloseable {
             for (int e = 0; e < o.experts(); e++) {
                 boolean fromDonor = e >= 1 && e <= donors.size();
                 TensorView src = fromDonor ? donors.get(e - 1).tensor(name) : v;
-                out.add(new PlannedTensor(mlpPrefix(layer) + "experts." + e + "." + suffix, v.dtype(), v.shape(),
+                out.add(new PlannedTensor(HubNames.expert(layer, e) + suffix, v.dtype(), v.shape(),
                         new TensorOrigin.Copy(fromDonor ? "donor " + e : "base", src)));
             }
         }
         for (int l : moeLayers) {
-            out.add(new PlannedTensor(mlpPrefix(l) + "gate.weight", dtype, new long[] {o.experts(), hidden},
+            out.add(new PlannedTensor(HubNames.router(l), dtype, new long[] {o.experts(), hidden},
                     new TensorOrigin.Normal(o.seed(), o.routerStd())));
         }
         SynergyConfig synergy = baseConfig.synergy();
         if (o.synergyHeads() != null) {
-            if (base.names().stream().anyMatch(n -> n.startsWith("synergy_heads."))) {
+            if (base.names().stream().anyMatch(n -> n.startsWith(HubNames.SYNERGY_HEADS))) {
                 throw new UpcycleException("base " + o.base() + ": already has synergy_heads.* tensors (they are copied); "
                         + "drop --synergy-heads");
             }
             synergy = synergyConfig(o.synergyHeads(), baseConfig);
-            addHead(out, "synergy_heads.temporal.", hidden, synergy.temporal(), dtype, o);
-            addHead(out, "synergy_heads.spatial.", hidden, synergy.spatial(), dtype, o);
+            addHead(out, HubNames.synergyHead("temporal"), hidden, synergy.temporal(), dtype, o);
+            addHead(out, HubNames.synergyHead("spatial"), hidden, synergy.spatial(), dtype, o);
         }
         Set<String> names = new HashSet<>();
         for (PlannedTensor t : out) {
@@ -313,19 +314,8 @@ public final class Upcycler implements AutoCloseable {
     }
 
     private static Integer moeLayerOf(String name, Set<Integer> layers) {
-        if (!name.startsWith("model.layers.")) {
-            return null;
-        }
-        int dot = name.indexOf('.', "model.layers.".length());
-        if (dot < 0) {
-            return null;
-        }
-        try {
-            int l = Integer.parseInt(name.substring("model.layers.".length(), dot));
-            return layers.contains(l) && name.startsWith(mlpPrefix(l)) ? l : null;
-        } catch (NumberFormatException e) {
-            return null;
-        }
+        int l = HubNames.layerOf(name);
+        return l >= 0 && layers.contains(l) && name.startsWith(mlpPrefix(l)) ? l : null;
     }
 
     private static SynergyConfig synergyConfig(UpcycleOptions.SynergyHeads h, PolyVConfig c) {
