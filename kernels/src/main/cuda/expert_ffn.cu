@@ -29,7 +29,7 @@
 //       no rows exit before reading a weight byte, so only the chosen experts' weights are read.
 //   expert_gate_up_v1 / expert_down_v1            reference: one thread per output element, fp32.
 #include <cuda_bf16.h>
-#include <stdint.h>
+#include "polyv_std.cuh"
 
 #include "polyv_mma.cuh"
 

@@ -24,7 +24,7 @@
 // same stream). Requirements (checked by the Java launcher): hidden % 8 == 0, x and gate 16-byte
 // aligned, 1 <= M <= MAXM, 1 <= k <= M.
 #include <cuda_bf16.h>
-#include <stdint.h>
+#include "polyv_std.cuh"
 
 #include "polyv_mma.cuh"
 

@@ -12,7 +12,7 @@
 #pragma once
 
 #include <cuda_bf16.h>
-#include <stdint.h>
+#include "polyv_std.cuh"
 
 namespace polyv {
 

@@ -25,7 +25,7 @@
 //   moe_combine_v2_f32, moe_combine_v2_f32_to_bf16   fast combine (16-byte vectors, hidden % 4 == 0).
 //   moe_combine_v1_f32  reference combine, one thread per output element.
 #include <cuda_bf16.h>
-#include <stdint.h>
+#include "polyv_std.cuh"
 
 namespace {
 constexpr int kAlignThreads = 1024;

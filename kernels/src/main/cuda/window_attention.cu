@@ -23,8 +23,7 @@
 // Requirements (checked by the Java launcher): cu_seqlens[0] == 0, non-decreasing, last == tokens;
 // hd in {64, 80, 128} for v2; 16-byte aligned q, k, v, out; max_seqlen >= every sequence length.
 #include <cuda_bf16.h>
-#include <math.h>
-#include <stdint.h>
+#include "polyv_std.cuh"
 
 #include "polyv_mma.cuh"
 

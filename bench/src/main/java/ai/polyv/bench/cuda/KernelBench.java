@@ -12,6 +12,7 @@ import static ai.polyv.cuda.kernels.DeviceDType.BF16;
 import static ai.polyv.cuda.kernels.DeviceDType.F32;
 import static ai.polyv.cuda.kernels.DeviceDType.I32;
 
+import ai.polyv.cuda.driver.CudaException;
 import ai.polyv.cuda.driver.KernelLibrary;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -55,23 +56,23 @@ public final class KernelBench {
     double time(java.util.function.IntConsumer body) {
         for (int i = 0; i < warmup; i++) body.accept(i);
         CUevent start = new CUevent(), stop = new CUevent();
-        JCudaDriver.cuEventCreate(start, 0);
-        JCudaDriver.cuEventCreate(stop, 0);
+        CudaException.check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
+        CudaException.check(JCudaDriver.cuEventCreate(stop, 0), "cuEventCreate");
         try {
             float[] ms = new float[reps];
             float[] one = new float[1];
             for (int i = 0; i < reps; i++) {
-                JCudaDriver.cuEventRecord(start, stream);
+                CudaException.check(JCudaDriver.cuEventRecord(start, stream), "cuEventRecord");
                 body.accept(i);
-                JCudaDriver.cuEventRecord(stop, stream);
-                JCudaDriver.cuEventSynchronize(stop);
-                JCudaDriver.cuEventElapsedTime(one, start, stop);
+                CudaException.check(JCudaDriver.cuEventRecord(stop, stream), "cuEventRecord");
+                CudaException.check(JCudaDriver.cuEventSynchronize(stop), "cuEventSynchronize");
+                CudaException.check(JCudaDriver.cuEventElapsedTime(one, start, stop), "cuEventElapsedTime");
                 ms[i] = one[0];
             }
             Arrays.sort(ms);
             return ms[reps / 2];
         } finally {
-            JCudaDriver.cuEventDestroy(start);
+            JCudaDriver.cuEventDestroy(start);   // unchecked: a failure here must not hide the one that got us here
             JCudaDriver.cuEventDestroy(stop);
         }
     }
@@ -144,7 +145,7 @@ public final class KernelBench {
             DeviceTensor[] y = new DeviceTensor[ROTATE];
             for (int i = 0; i < ROTATE; i++) {
                 y[i] = a.alloc("y", F32, n, HIDDEN);
-                JCudaDriver.cuMemsetD32(y[i].ptr(), Float.floatToIntBits(0.25f), (long) n * HIDDEN);
+                CudaException.check(JCudaDriver.cuMemsetD32(y[i].ptr(), Float.floatToIntBits(0.25f), (long) n * HIDDEN), "cuMemsetD32");
             }
             DeviceTensor out = a.alloc("out", F32, tokens, HIDDEN);
             ms = time(i -> k.combine(stream, y[i % ROTATE], pos, null, out));
@@ -161,7 +162,7 @@ public final class KernelBench {
         try (DeviceArena a = new DeviceArena()) {
             int[] idsHost = topK(r, tokens);
             DeviceTensor ids = a.upload("ids", idsHost, tokens, TOP_K), w = a.alloc("w", F32, tokens, TOP_K);
-            JCudaDriver.cuMemsetD32(w.ptr(), Float.floatToIntBits(0.5f), n);
+            CudaException.check(JCudaDriver.cuMemsetD32(w.ptr(), Float.floatToIntBits(0.5f), n), "cuMemsetD32");
             DeviceTensor off = a.alloc("offsets", I32, EXPERTS + 1), pt = a.alloc("permToken", I32, n), pw = a.alloc("permWeight", F32, n);
             DeviceTensor pos = a.alloc("pos", I32, tokens, TOP_K), bad = a.alloc("bad", I32, 1);
             perm.align(stream, ids, w, off, pt, pw, pos, bad, EXPERTS);
@@ -214,12 +215,10 @@ public final class KernelBench {
         for (String g : groups) {
             if (!GROUPS.contains(g)) throw new IllegalArgumentException("KernelBench: unknown group '" + g + "' (expected one of " + GROUPS + ")");
         }
-        JCudaDriver.setExceptionsEnabled(true);   // this tool's own driver calls (events, memsets) throw on failure
-        try {
-            run(new KernelBench(warmup, reps, sink), library, groups);
-        } finally {
-            JCudaDriver.setExceptionsEnabled(false);   // the driver's default, which the backend's return-code checks expect
-        }
+        // JCuda's exceptions stay off (CudaContext's setting, process-wide): this tool checks its own driver calls'
+        // return codes (CudaException.check), and the memory pool needs CUDA_ERROR_OUT_OF_MEMORY as a code to free
+        // its cache and retry, which a thrown jcuda.CudaException would bypass.
+        run(new KernelBench(warmup, reps, sink), library, groups);
     }
 
     private static void run(KernelBench b, KernelLibrary library, List<String> groups) {
@@ -232,7 +231,7 @@ public final class KernelBench {
                 DeviceTensor gw = wa.alloc("gate_w", BF16, EXPERTS, FFN, HIDDEN), uw = wa.alloc("up_w", BF16, EXPERTS, FFN, HIDDEN);
                 DeviceTensor dw = wa.alloc("down_w", BF16, EXPERTS, HIDDEN, FFN);
                 short bf = ai.polyv.core.cpu.WeightFormat.toBf16(0.01f);
-                for (DeviceTensor t : new DeviceTensor[] {gw, uw, dw}) JCudaDriver.cuMemsetD16(t.ptr(), bf, t.numel());
+                for (DeviceTensor t : new DeviceTensor[] {gw, uw, dw}) CudaException.check(JCudaDriver.cuMemsetD16(t.ptr(), bf, t.numel()), "cuMemsetD16");
                 for (int t : new int[] {1, 8, 256, 4096}) b.experts(perm, experts, gw, uw, dw, t);
             }
         }

@@ -82,8 +82,64 @@ public final class KernelSources {
         String src = source(op);
         if (src == null) throw new IllegalStateException("kernel source " + op + ".cu is not bundled in the kernels jar");
         String target = cubin ? arch : arch.replace("sm_", "compute_");
-        return nvrtc.compile(op + ".cu", src, headers(op, src),
-                List.of("--gpu-architecture=" + target, "--std=c++17"), cubin);
+        Map<String, String> headers = headers(op, src);
+        List<String> options = new java.util.ArrayList<>(List.of("--gpu-architecture=" + target, "--std=c++17"));
+        String toolkitHeader = toolkitInclude(src, headers);
+        if (toolkitHeader != null) {
+            java.nio.file.Path inc = cudaIncludeDir(nvrtc.from());
+            if (inc == null) {
+                throw new CudaUnavailableException("CUDA kernels are unavailable: " + op + ".cu includes <" + toolkitHeader
+                        + ">, and NVRTC needs the CUDA toolkit's include folder for it; none found (set POLYV_CUDA_INCLUDE or CUDA_HOME;"
+                        + " looked in " + String.join(", ", includeCandidates(nvrtc.from()).stream().map(Object::toString).toList()) + ")");
+            }
+            options.add("--include-path=" + inc);
+        }
+        return nvrtc.compile(op + ".cu", src, headers, options, cubin);
+    }
+
+    private static final Pattern ANGLE_INCLUDE = Pattern.compile("^\\s*#\\s*include\\s+<([^>]+)>", Pattern.MULTILINE);
+
+    /**
+     * The first {@code #include <...>} of the source and its bundled headers that NVRTC cannot resolve by
+     * itself (a CUDA toolkit header such as {@code cuda_bf16.h}), or null. Host C headers are fenced off
+     * with {@code __CUDACC_RTC__} in polyv_std.cuh and are not counted.
+     */
+    static String toolkitInclude(String source, Map<String, String> headers) {
+        List<String> texts = new java.util.ArrayList<>(List.of(source));
+        headers.forEach((name, text) -> { if (!name.equals("polyv_std.cuh")) texts.add(text); });
+        for (String t : texts) {
+            Matcher m = ANGLE_INCLUDE.matcher(t);
+            if (m.find()) return m.group(1);
+        }
+        return null;
+    }
+
+    /**
+     * The CUDA toolkit's include folder (the one holding {@code cuda_bf16.h}) for NVRTC, or null: system
+     * property {@code polyv.cuda.include}, environment variable {@code POLYV_CUDA_INCLUDE},
+     * {@code $CUDA_HOME/include}, {@code /usr/local/cuda/include} (and its {@code targets/x86_64-linux}
+     * twin), then {@code ../include} beside the loaded NVRTC library (the layout of NVIDIA's pip wheels).
+     */
+    static java.nio.file.Path cudaIncludeDir(String nvrtcFrom) {
+        for (java.nio.file.Path p : includeCandidates(nvrtcFrom)) {
+            if (java.nio.file.Files.isRegularFile(p.resolve("cuda_bf16.h"))) return p;
+        }
+        return null;
+    }
+
+    private static List<java.nio.file.Path> includeCandidates(String nvrtcFrom) {
+        List<java.nio.file.Path> c = new java.util.ArrayList<>();
+        String prop = System.getProperty("polyv.cuda.include", System.getenv("POLYV_CUDA_INCLUDE"));
+        if (prop != null && !prop.isBlank()) c.add(java.nio.file.Path.of(prop));
+        String home = System.getenv("CUDA_HOME");
+        if (home != null && !home.isBlank()) c.add(java.nio.file.Path.of(home, "include"));
+        c.add(java.nio.file.Path.of("/usr/local/cuda/include"));
+        c.add(java.nio.file.Path.of("/usr/local/cuda/targets/x86_64-linux/include"));
+        if (nvrtcFrom != null && nvrtcFrom.contains("/")) {
+            java.nio.file.Path lib = java.nio.file.Path.of(nvrtcFrom).toAbsolutePath().getParent();
+            if (lib != null && lib.getParent() != null) c.add(lib.getParent().resolve("include"));
+        }
+        return c;
     }
 
     private static byte[] resource(String path) {

@@ -27,7 +27,7 @@ public final class DeviceArena implements AutoCloseable {
         for (long d : shape) n *= d;
         long bytes = n * type.byteSize();
         CUdeviceptr p = new CUdeviceptr();
-        CudaException.check(JCudaDriver.cuMemAlloc(p, bytes + GUARD_BYTES), "cuMemAlloc");
+        CudaException.check(JCudaDriver.cuMemAlloc(p, allocatedBytes(bytes)), "cuMemAlloc");
         owned.add(p);
         return DeviceTensor.of(name, p, type, shape);
     }
@@ -36,19 +36,42 @@ public final class DeviceArena implements AutoCloseable {
         return t.numel() * t.dtype().byteSize();
     }
 
-    /** Fills the tensor and its guard with {@link #POISON}. */
-    public void poison(DeviceTensor t) {
-        CudaException.check(JCudaDriver.cuMemsetD32(t.ptr(), POISON, (bytes(t) + GUARD_BYTES + 3) / 4), "cuMemsetD32");
+    /**
+     * What is allocated for {@code dataBytes} of tensor: the data rounded up to whole 4-byte words (so that
+     * {@link #poison}'s 32-bit fill stays inside the allocation when {@code dataBytes % 4 == 2}, an odd
+     * number of bf16 elements), then {@link #GUARD_BYTES}.
+     */
+    static long allocatedBytes(long dataBytes) {
+        return (dataBytes + 3) / 4 * 4 + GUARD_BYTES;
     }
 
-    /** True if the guard after {@code t} still holds {@link #POISON} (poison it before the run). */
+    /** Fills the tensor and its guard with {@link #POISON}. */
+    public void poison(DeviceTensor t) {
+        CudaException.check(JCudaDriver.cuMemsetD32(t.ptr(), POISON, allocatedBytes(bytes(t)) / 4), "cuMemsetD32");
+    }
+
+    /**
+     * True if every byte after {@code t}'s data still holds {@link #POISON} (poison it before the run):
+     * from the first byte past the data, the half word after an odd bf16 count included, to the end of
+     * the guard.
+     */
     public boolean guardIntact(DeviceTensor t) {
-        long b = bytes(t), start = (b + 3) / 4 * 4;  // the first whole word after the data
-        int words = (int) ((b + GUARD_BYTES - start) / 4);
-        int[] g = new int[words];
-        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(g), t.ptr().withByteOffset(start), (long) words * Sizeof.INT), "cuMemcpyDtoH");
-        for (int v : g) if (v != POISON) return false;
-        return true;
+        long b = bytes(t);
+        byte[] g = new byte[(int) (allocatedBytes(b) - b)];
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(g), t.ptr().withByteOffset(b), g.length), "cuMemcpyDtoH");
+        return firstGuardMismatch(g, b) < 0;
+    }
+
+    /**
+     * The index in {@code guard} (the bytes from {@code dataBytes} on) of the first byte that is not
+     * {@link #POISON}'s byte at that address (little-endian words from the tensor's start), or -1.
+     */
+    static int firstGuardMismatch(byte[] guard, long dataBytes) {
+        for (int i = 0; i < guard.length; i++) {
+            int shift = (int) ((dataBytes + i) % 4) * 8;
+            if (guard[i] != (byte) (POISON >>> shift)) return i;
+        }
+        return -1;
     }
 
     public DeviceTensor upload(String name, float[] v, long... shape) {
