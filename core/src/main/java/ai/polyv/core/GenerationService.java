@@ -46,7 +46,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GenerationService implements AutoCloseable {
 
-    private record Pending(GenerationRequest request, TokenConsumer onToken, CompletableFuture<GenerationResult> future) {}
+    /** A submitted request; {@code prepared} is null when the worker prepares it. */
+    private record Pending(GenerationRequest request, PolyV.Prepared prepared, TokenConsumer onToken, CompletableFuture<GenerationResult> future) {}
 
     /** A request in the batch. */
     private static final class Running {
@@ -158,11 +159,49 @@ public final class GenerationService implements AutoCloseable {
      */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenConsumer onToken) {
         Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(onToken, "onToken");
-        CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+        return enqueue(new Pending(request, null, Objects.requireNonNull(onToken, "onToken"), new CompletableFuture<>()));
+    }
+
+    /**
+     * Reads the request's visuals and builds its prompt on the calling thread (not the worker's), and checks that it
+     * can run: the prompt fits the model's context and its KV rows fit the budget. A server calls it on the client's
+     * thread so that bad requests are answered before anything is sent, and big ones do not stall the batch.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public PolyV.Prepared prepare(GenerationRequest request) {
+        PolyV.Prepared p = polyv.prepare(request);
+        int context = contextLength(), prompt = p.job().promptIds().length;
+        if (prompt >= context) {
+            throw new IllegalArgumentException("prompt too long: " + prompt + " tokens, the model's context (max_position_embeddings) is "
+                    + context + " and at least one token must be generated");
+        }
+        int need = Generator.kvRows(p.job(), context);
+        if (kvBudget > 0 && need > kvBudget) throw tooBig(need);
+        return p;
+    }
+
+    /** Queues a request made by {@link #prepare}; as {@link #submit(GenerationRequest, TokenConsumer)}. */
+    public CompletableFuture<GenerationResult> submit(PolyV.Prepared prepared, TokenConsumer onToken) {
+        Objects.requireNonNull(prepared, "prepared");
+        return enqueue(new Pending(prepared.request(), prepared, Objects.requireNonNull(onToken, "onToken"), new CompletableFuture<>()));
+    }
+
+    /** The model's tokenizer, if it has one. */
+    public java.util.Optional<ai.polyv.tokenizer.Tokenizer> tokenizer() {
+        return polyv.tokenizer();
+    }
+
+    private IllegalArgumentException tooBig(int need) {
+        return new IllegalArgumentException("the request needs " + need
+                + " KV rows (prompt + max tokens), more than the server's KV cache budget of " + kvBudget + " rows");
+    }
+
+    private CompletableFuture<GenerationResult> enqueue(Pending pending) {
+        CompletableFuture<GenerationResult> future = pending.future();
         synchronized (submitLock) {
             if (closed) throw new IllegalStateException("the generation service is closed");
-            queue.add(new Pending(request, onToken, future));
+            queue.add(pending);
         }
         submitted.increment();
         future.whenComplete((r, e) -> (e == null ? completed : e instanceof CancellationException ? cancelled : failed).increment());
@@ -231,7 +270,7 @@ public final class GenerationService implements AutoCloseable {
                         if (p == null) break;
                         if (p.future().isDone()) continue;                       // cancelled while queued
                         try {
-                            r = new Running(p, polyv.prepare(p.request()), polyv.textStream(p.request(), p.onToken()));
+                            r = new Running(p, p.prepared() != null ? p.prepared() : polyv.prepare(p.request()), polyv.textStream(p.request(), p.onToken()));
                         } catch (RuntimeException e) {
                             p.future().completeExceptionally(e);
                             continue;
@@ -239,8 +278,7 @@ public final class GenerationService implements AutoCloseable {
                     }
                     int need = Generator.kvRows(r.prepared.job(), context);
                     if (kvBudget > 0 && need > kvBudget) {
-                        r.pending.future().completeExceptionally(new IllegalArgumentException("the request needs " + need
-                                + " KV rows (prompt + max tokens), more than the server's KV cache budget of " + kvBudget + " rows"));
+                        r.pending.future().completeExceptionally(tooBig(need));
                         continue;
                     }
                     if (kvBudget > 0 && kv + need > kvBudget) {                // no room yet: first in line when some frees

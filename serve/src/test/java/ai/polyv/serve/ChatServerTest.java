@@ -40,7 +40,8 @@ class ChatServerTest {
     static void start() throws Exception {
         polyv = PolyV.load(DemoFixture.checkpoint(), new CpuBackend(2));
         service = new GenerationService(polyv, 4);
-        server = new ChatServer(service, "demo", "127.0.0.1", 0, 16);
+        // temperature 0 by default (as a generation_config.json may say), so that answers compare with the API's greedy ones
+        server = new ChatServer(service, "demo", "127.0.0.1", 0, new ChatServer.Options().defaults(new ChatRequests.Defaults(16, 0, 1, 0)));
     }
 
     @AfterAll
@@ -86,7 +87,8 @@ class ChatServerTest {
         ImageIO.write(b, "png", png);
         String url = "data:image/png;base64," + Base64.getEncoder().encodeToString(png.toByteArray());
         HttpResponse<String> r = post("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\", \"image_url\": {\"url\": \"" + url
-                + "\"}}, {\"type\": \"text\", \"text\": \"Describe this image.\"}]}], \"max_tokens\": 8, \"stream\": true}");
+                + "\"}}, {\"type\": \"text\", \"text\": \"Describe this image.\"}]}], \"max_tokens\": 8, \"stream\": true,"
+                + " \"stream_options\": {\"include_usage\": true}}");
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
         StringBuilder text = new StringBuilder();
@@ -146,7 +148,8 @@ class ChatServerTest {
         String[][] cases = {
                 {"{\"messages\": [], \"max_tokens\": 2}", "\"messages\" must be a non-empty array"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": true}", "\"logprobs\" is not supported"},
-                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tools\": []}", "unsupported field \"tools\""},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tools\": [{\"type\": \"function\"}]}", "\"tools\" are not supported"},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"functions\": []}", "unsupported field \"functions\""},
                 {"{\"messages\": [{\"role\": \"assistant\", \"content\": \"hi\"}]}", "messages[0]: expected a user message, got assistant"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}", "the last message must be a user message"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\", \"image_url\": {\"url\": \"http://x/cat.png\"}}]}]}",
@@ -167,7 +170,7 @@ class ChatServerTest {
             assertTrue(e.get("message").asText().contains(c[1]), "expected '" + c[1] + "' in " + r.body());
             assertEquals("invalid_request_error", e.get("type").asText());
         }
-        HttpResponse<String> notFound = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions")).GET().build(),
+        HttpResponse<String> notFound = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/nothing")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(404, notFound.statusCode());
         HttpResponse<String> get = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions")).GET().build(),
