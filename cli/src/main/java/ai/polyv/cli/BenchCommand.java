@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks against measured ceilings: ops (CPU ops), moe (MoE layer stage by stage), decode (tokens/s), train (one training step), "
-                + "tokenizer (polyv vs HF tokenizers), kernels and e2e (CUDA), chart (PNG of the fractions of the roofline). Prints a table; --json FILE writes JSON.",
+                + "tokenizer (polyv vs HF tokenizers), serve (load test of a running server), kernels and e2e (CUDA), chart (PNG of the fractions of the roofline). Prints a table; --json FILE writes JSON.",
         subcommands = {
                 BenchCommand.Ops.class,
                 BenchMoeCommand.class,
@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
                 BenchCommand.E2e.class,
                 BenchCommand.Chart.class,
                 TokenizerBenchCommand.class,
+                BenchServeCommand.class,
         })
 public final class BenchCommand implements Callable<Integer> {
 

@@ -46,7 +46,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GenerationService implements AutoCloseable {
 
-    private record Pending(GenerationRequest request, TokenConsumer onToken, CompletableFuture<GenerationResult> future) {}
+    /** A submitted request; {@code prepared} is null when the worker prepares it. */
+    private record Pending(GenerationRequest request, PolyV.Prepared prepared, TokenConsumer onToken, CompletableFuture<GenerationResult> future) {}
 
     /** A request in the batch. */
     private static final class Running {
@@ -75,9 +76,16 @@ public final class GenerationService implements AutoCloseable {
      * @param decodeSteps     batched decode steps run
      * @param meanBatch       sequences per decode step, on average (0 before the first step)
      * @param reusedPromptTokens prompt tokens served from the prefix cache instead of being prefilled
+     * @param kvRowsInUse     KV rows held by the sequences in the batch (each holds its prompt and budget from admission)
+     * @param kvRowsBudget    the most KV rows the batch may hold ({@link Options#kvBudgetRows}); 0: no limit
      */
     public record Stats(long submitted, long completed, long failed, long cancelled, int queued, int active, long generatedTokens,
-                        long decodeSteps, double meanBatch, long reusedPromptTokens) {}
+                        long decodeSteps, double meanBatch, long reusedPromptTokens, long kvRowsInUse, long kvRowsBudget) {
+        /** The fraction of the KV budget in use, in [0, 1] (0 without a budget). */
+        public double kvUsage() {
+            return kvRowsBudget == 0 ? 0 : Math.min(1, (double) kvRowsInUse / kvRowsBudget);
+        }
+    }
 
     private final PolyV polyv;
     private final int maxBatch;
@@ -90,7 +98,9 @@ public final class GenerationService implements AutoCloseable {
     private final PrefixCache cache;   // null: no reuse
     private final int prefillChunk;    // 0: whole prompts
     private volatile long generatedTokens, decodeSteps, stepSequences, reusedTokens;   // written by the worker only
-    private volatile int active;
+    private volatile int active, held;                  // held: 1 while a prepared request waits for KV room
+    private volatile long kvInUse;
+    private final long kvBudget;       // 0: no limit
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Object submitLock = new Object();
     private final Thread worker;
@@ -106,10 +116,20 @@ public final class GenerationService implements AutoCloseable {
      *                            0: none. Each kept session holds its KV cache: size the count to the memory
      * @param prefillChunk        prompts longer than this are prefilled in pieces of this many tokens, one piece per
      *                            decode step, so the others keep decoding meanwhile; 0: whole prompts
+     * @param kvBudgetRows        admission by memory: a request joins the batch only when the KV rows of the batch
+     *                            ({@link Generator#kvRows}: prompt + budget of each sequence) stay within this many;
+     *                            the next request waits (in order) until enough sequences end, and one that could never
+     *                            fit fails with an {@link IllegalArgumentException}. 0: no limit. Rows of finished
+     *                            sessions kept by the prefix cache are not counted. {@link #kvBytesPerRow} converts
      */
-    public record Options(int maxBatch, int prefixCacheSessions, int prefillChunk) {
+    public record Options(int maxBatch, int prefixCacheSessions, int prefillChunk, long kvBudgetRows) {
+        public Options(int maxBatch, int prefixCacheSessions, int prefillChunk) {
+            this(maxBatch, prefixCacheSessions, prefillChunk, 0);
+        }
+
         public Options {
             if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
+            if (kvBudgetRows < 0) throw new IllegalArgumentException("KV budget must be >= 0 rows, got " + kvBudgetRows);
             if (prefixCacheSessions < 0) throw new IllegalArgumentException("prefix cache sessions must be >= 0, got " + prefixCacheSessions);
             if (prefillChunk < 0) throw new IllegalArgumentException("prefill chunk must be >= 0, got " + prefillChunk);
         }
@@ -125,6 +145,7 @@ public final class GenerationService implements AutoCloseable {
         this.polyv = Objects.requireNonNull(polyv, "polyv");
         this.maxBatch = options.maxBatch();
         this.prefillChunk = options.prefillChunk();
+        this.kvBudget = options.kvBudgetRows();
         this.cache = options.prefixCacheSessions() == 0 ? null : new PrefixCache(options.prefixCacheSessions(), MIN_REUSED_PREFIX);
         this.worker = new Thread(this::run, "polyv-generation");
         worker.setDaemon(true);
@@ -138,11 +159,49 @@ public final class GenerationService implements AutoCloseable {
      */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenConsumer onToken) {
         Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(onToken, "onToken");
-        CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+        return enqueue(new Pending(request, null, Objects.requireNonNull(onToken, "onToken"), new CompletableFuture<>()));
+    }
+
+    /**
+     * Reads the request's visuals and builds its prompt on the calling thread (not the worker's), and checks that it
+     * can run: the prompt fits the model's context and its KV rows fit the budget. A server calls it on the client's
+     * thread so that bad requests are answered before anything is sent, and big ones do not stall the batch.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public PolyV.Prepared prepare(GenerationRequest request) {
+        PolyV.Prepared p = polyv.prepare(request);
+        int context = contextLength(), prompt = p.job().promptIds().length;
+        if (prompt >= context) {
+            throw new IllegalArgumentException("prompt too long: " + prompt + " tokens, the model's context (max_position_embeddings) is "
+                    + context + " and at least one token must be generated");
+        }
+        int need = Generator.kvRows(p.job(), context);
+        if (kvBudget > 0 && need > kvBudget) throw tooBig(need);
+        return p;
+    }
+
+    /** Queues a request made by {@link #prepare}; as {@link #submit(GenerationRequest, TokenConsumer)}. */
+    public CompletableFuture<GenerationResult> submit(PolyV.Prepared prepared, TokenConsumer onToken) {
+        Objects.requireNonNull(prepared, "prepared");
+        return enqueue(new Pending(prepared.request(), prepared, Objects.requireNonNull(onToken, "onToken"), new CompletableFuture<>()));
+    }
+
+    /** The model's tokenizer, if it has one. */
+    public java.util.Optional<ai.polyv.tokenizer.Tokenizer> tokenizer() {
+        return polyv.tokenizer();
+    }
+
+    private IllegalArgumentException tooBig(int need) {
+        return new IllegalArgumentException("the request needs " + need
+                + " KV rows (prompt + max tokens), more than the server's KV cache budget of " + kvBudget + " rows");
+    }
+
+    private CompletableFuture<GenerationResult> enqueue(Pending pending) {
+        CompletableFuture<GenerationResult> future = pending.future();
         synchronized (submitLock) {
             if (closed) throw new IllegalStateException("the generation service is closed");
-            queue.add(new Pending(request, onToken, future));
+            queue.add(pending);
         }
         submitted.increment();
         future.whenComplete((r, e) -> (e == null ? completed : e instanceof CancellationException ? cancelled : failed).increment());
@@ -151,7 +210,18 @@ public final class GenerationService implements AutoCloseable {
 
     /** Requests submitted and not yet admitted into the batch. */
     public int queued() {
-        return queue.size();
+        return queue.size() + held;
+    }
+
+    /** Bytes of F32 KV cache one token of a session's capacity takes: keys and values of every layer. */
+    public static long kvBytesPerRow(PolyV polyv) {
+        var t = polyv.model().dims().text();
+        return 2L * t.layers() * t.kvHeads() * t.headDim() * Float.BYTES;
+    }
+
+    /** The model's context (max_position_embeddings): no sequence holds more KV rows. */
+    public int contextLength() {
+        return polyv.config().text().maxPositionEmbeddings();
     }
 
     public int maxBatch() {
@@ -161,8 +231,8 @@ public final class GenerationService implements AutoCloseable {
     /** A snapshot of the counters (consistent enough for monitoring; not a transaction). */
     public Stats stats() {
         long steps = decodeSteps;
-        return new Stats(submitted.sum(), completed.sum(), failed.sum(), cancelled.sum(), queue.size(), active, generatedTokens, steps,
-                steps == 0 ? 0 : (double) stepSequences / steps, reusedTokens);
+        return new Stats(submitted.sum(), completed.sum(), failed.sum(), cancelled.sum(), queued(), active, generatedTokens, steps,
+                steps == 0 ? 0 : (double) stepSequences / steps, reusedTokens, kvInUse, kvBudget);
     }
 
     /** No new submissions; every submitted request still runs to its end; returns once the worker has stopped. */
@@ -181,40 +251,64 @@ public final class GenerationService implements AutoCloseable {
 
     private void run() {
         Map<Integer, Running> running = new LinkedHashMap<>();
-        int nextId = 0;
+        Map<Integer, Integer> rows = new java.util.HashMap<>();       // KV rows of each running sequence
+        int nextId = 0, context = contextLength();
+        Running waiting = null;                                       // prepared, waiting for KV room (admitted first)
         Generator gen = new Generator(polyv.model());
         try (Generator.Batch batch = prefillChunk > 0 ? gen.newBatch(cache, prefillChunk) : cache == null ? gen.newBatch() : gen.newBatch(cache)) {
             while (true) {
                 // admit: wait for work only when the batch is empty; what arrived together is prefilled together
                 List<Integer> ids = new ArrayList<>();
                 List<Running> fresh = new ArrayList<>();
+                long kv = rows.values().stream().mapToLong(Integer::longValue).sum();
                 while (batch.size() + fresh.size() < maxBatch) {
-                    Pending p = batch.size() + fresh.size() == 0 ? queue.poll(50, TimeUnit.MILLISECONDS) : queue.poll();
-                    if (p == null) break;
-                    if (p.future().isDone()) continue;                       // cancelled while queued
-                    try {
-                        PolyV.Prepared prepared = polyv.prepare(p.request());
-                        ids.add(nextId++);
-                        fresh.add(new Running(p, prepared, polyv.textStream(p.request(), p.onToken())));
-                    } catch (RuntimeException e) {
-                        p.future().completeExceptionally(e);
+                    Running r = waiting;
+                    waiting = null;
+                    if (r != null && r.pending.future().isDone()) r = null;   // cancelled while it waited
+                    if (r == null) {
+                        Pending p = batch.size() + fresh.size() == 0 ? queue.poll(50, TimeUnit.MILLISECONDS) : queue.poll();
+                        if (p == null) break;
+                        if (p.future().isDone()) continue;                       // cancelled while queued
+                        try {
+                            r = new Running(p, p.prepared() != null ? p.prepared() : polyv.prepare(p.request()), polyv.textStream(p.request(), p.onToken()));
+                        } catch (RuntimeException e) {
+                            p.future().completeExceptionally(e);
+                            continue;
+                        }
                     }
+                    int need = Generator.kvRows(r.prepared.job(), context);
+                    if (kvBudget > 0 && need > kvBudget) {
+                        r.pending.future().completeExceptionally(tooBig(need));
+                        continue;
+                    }
+                    if (kvBudget > 0 && kv + need > kvBudget) {                // no room yet: first in line when some frees
+                        waiting = r;
+                        break;
+                    }
+                    kv += need;
+                    ids.add(nextId++);
+                    fresh.add(r);
                 }
+                held = waiting == null ? 0 : 1;
                 try {
                     batch.admit(ids, fresh.stream().map(r -> r.prepared.job()).toList());
                     for (int i = 0; i < ids.size(); i++) running.put(ids.get(i), fresh.get(i));
+                    for (int i = 0; i < ids.size(); i++) rows.put(ids.get(i), Generator.kvRows(fresh.get(i).prepared.job(), context));
                 } catch (RuntimeException together) {
                     for (int i = 0; i < ids.size(); i++) {                    // one of them is bad: admit one by one
                         try {
                             batch.admit(ids.get(i), fresh.get(i).prepared.job());
                             running.put(ids.get(i), fresh.get(i));
+                            rows.put(ids.get(i), Generator.kvRows(fresh.get(i).prepared.job(), context));
                         } catch (RuntimeException e) {
                             fresh.get(i).pending.future().completeExceptionally(e);
                         }
                     }
                 }
+                kvInUse = rows.values().stream().mapToLong(Integer::longValue).sum();
                 if (batch.size() == 0) {
-                    if (closed && queue.isEmpty()) return;
+                    active = 0;
+                    if (closed && queue.isEmpty() && waiting == null) return;
                     continue;
                 }
                 // cancelled futures leave before the step
@@ -222,15 +316,21 @@ public final class GenerationService implements AutoCloseable {
                     var e = it.next();
                     if (e.getValue().pending.future().isDone()) {
                         batch.cancel(e.getKey());
+                        rows.remove(e.getKey());
                         it.remove();
                     }
                 }
                 reusedTokens = batch.reusedRows();
-                if (batch.size() == 0) continue;
+                if (batch.size() == 0) {
+                    active = 0;
+                    kvInUse = 0;
+                    continue;
+                }
                 active = batch.size();
                 try {
                     for (Generator.Batch.Finished f : batch.stepWithStops((id, token) -> push(running.get(id), token))) {
                         Running r = running.remove(f.id());
+                        rows.remove(f.id());
                         if (r.consumerFailure != null) continue;             // already failed
                         try {
                             r.pending.future().complete(r.prepared.result(f.result(), r.stream.finish()));
@@ -245,6 +345,7 @@ public final class GenerationService implements AutoCloseable {
                         r.getValue().pending.future().completeExceptionally(e);
                     }
                     running.clear();
+                    rows.clear();
                 }
                 decodeSteps = batch.decodeSteps();
                 stepSequences = batch.decodedTokens();
@@ -254,9 +355,12 @@ public final class GenerationService implements AutoCloseable {
                     var e = it.next();
                     if (e.getValue().consumerFailure != null) {
                         batch.cancel(e.getKey());
+                        rows.remove(e.getKey());
                         it.remove();
                     }
                 }
+                active = batch.size();
+                kvInUse = rows.values().stream().mapToLong(Integer::longValue).sum();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -267,6 +371,7 @@ public final class GenerationService implements AutoCloseable {
             }
             CancellationException stop = new CancellationException("the generation worker stopped");
             running.values().forEach(r -> r.pending.future().completeExceptionally(stop));
+            if (waiting != null) waiting.pending.future().completeExceptionally(stop);
             for (Pending p; (p = queue.poll()) != null; ) p.future().completeExceptionally(stop);
             if (cache != null) cache.close();
         }

@@ -5,6 +5,7 @@ import ai.polyv.core.generate.Visual;
 import ai.polyv.core.preprocess.ImageFiles;
 import ai.polyv.core.sampling.SamplingOptions;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -17,101 +18,232 @@ import java.util.TreeSet;
 import javax.imageio.ImageIO;
 
 /**
- * The body of {@code POST /v1/chat/completions} (the OpenAI chat format, the subset PolyV can honour) as a
- * {@link GenerationRequest}.
+ * The bodies of {@code POST /v1/chat/completions} (the OpenAI chat format, the subset PolyV can honour) and
+ * {@code POST /v1/completions} (a prompt string, no chat template) as {@link GenerationRequest}s.
  *
  * <ul>
- *   <li>{@code messages}: an optional first {@code system} message, then alternating {@code user} / {@code assistant}
- *       messages ending with a {@code user} one. {@code content} is a string, or an array of parts
- *       {@code {"type": "text", "text": ..}} and {@code {"type": "image_url", "image_url": {"url": "data:image/png;base64,.."}}}
- *       (PNG or JPEG, inline data only: the server reads no file and no URL). Images may only be in the first user
- *       message (where PolyV places a conversation's visuals).</li>
- *   <li>{@code max_tokens} (or {@code max_completion_tokens}), {@code temperature} (0 = greedy), {@code top_p},
- *       {@code top_k}, {@code seed}, {@code stream}; {@code model}, {@code user} and {@code stream_options} are accepted
- *       and ignored (one model per server).</li>
+ *   <li>{@code null} for any field (or part of a message) means absent, as in the OpenAI API.</li>
+ *   <li>{@code messages}: leading {@code system} or {@code developer} messages (joined, one line each), then
+ *       {@code user} and {@code assistant} turns ending with a {@code user} one; consecutive messages of one role are
+ *       joined with a newline; an assistant's {@code content} may be null (empty). {@code content} is a string, or an
+ *       array of parts {@code {"type": "text", "text": ..}} and
+ *       {@code {"type": "image_url", "image_url": {"url": "data:image/png;base64,.."}}} (PNG or JPEG, inline data only:
+ *       the server reads no file and no URL). Images may only be in the first user turn (where PolyV places a
+ *       conversation's visuals). {@code name} is accepted and ignored.</li>
+ *   <li>{@code max_tokens} (or {@code max_completion_tokens}): at most the server's cap (a larger value is lowered to
+ *       it; {@code finish_reason} "length" tells the client); absent: the cap.</li>
+ *   <li>{@code temperature}, {@code top_p}, {@code top_k}: absent, the server's defaults (OpenAI's: temperature 1,
+ *       unless the model's {@code generation_config.json} says otherwise). {@code seed}: absent, a fresh random seed per
+ *       request (reported back), so unseeded sampling is random; given, the draws are reproducible.</li>
  *   <li>{@code stop}: a string or up to 4 (the text ends before the first one; {@code finish_reason} "stop").</li>
- *   <li>{@code presence_penalty} / {@code frequency_penalty} 0, {@code logprobs} false,
- *       {@code response_format} text, {@code n} 1: what clients send by default is accepted; other values are refused
- *       with the field's name.</li>
+ *   <li>{@code stream}, {@code stream_options.include_usage}; {@code model}, {@code user}, {@code metadata},
+ *       {@code store}, {@code service_tier}, {@code parallel_tool_calls} are accepted and ignored (one model per
+ *       server, nothing stored).</li>
+ *   <li>{@code presence_penalty} / {@code frequency_penalty} 0, {@code logprobs} false, {@code response_format} text,
+ *       {@code n} 1, {@code tool_choice} "none", empty {@code tools} / {@code logit_bias}: what clients send by default is
+ *       accepted; other values are refused with the field's name.</li>
  * </ul>
- * Any other field is refused with its name, as is a field of the wrong type.
+ * Any other field is refused with its name ({@link InvalidRequest#param}), as is a field of the wrong type.
  */
 public final class ChatRequests {
     private ChatRequests() {}
 
-    static final Set<String> FIELDS = Set.of("model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k",
-            "seed", "stream", "n", "user", "presence_penalty", "frequency_penalty", "stop", "logprobs", "stream_options", "response_format");
+    /** Fields both endpoints take. */
+    private static final Set<String> COMMON = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "seed", "stream", "n", "user",
+            "presence_penalty", "frequency_penalty", "stop", "logprobs", "stream_options", "metadata", "store", "service_tier", "logit_bias");
+    static final Set<String> FIELDS = union(COMMON, Set.of("messages", "max_completion_tokens", "response_format", "parallel_tool_calls",
+            "tool_choice", "tools", "top_logprobs"));
+    static final Set<String> COMPLETION_FIELDS = union(COMMON, Set.of("prompt", "echo", "suffix", "best_of"));
 
-    /** A parsed request: what to generate and whether to stream it. */
-    public record Parsed(GenerationRequest request, boolean stream) {}
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
+    }
 
-    public static Parsed parse(JsonNode body, int defaultMaxTokens) {
-        if (body == null || !body.isObject()) throw new IllegalArgumentException("the request body must be a JSON object");
-        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!FIELDS.contains(f)) throw new IllegalArgumentException("unsupported field \"" + f + "\" (supported: " + new TreeSet<>(FIELDS) + ")");
+    /** A field the client got wrong: a 400 whose body names it in {@code param}. */
+    public static final class InvalidRequest extends IllegalArgumentException {
+        private final String param;
+
+        InvalidRequest(String param, String message) {
+            super(message);
+            this.param = param;
         }
-        if (body.has("n") && body.get("n").asInt(-1) != 1) throw new IllegalArgumentException("\"n\" must be 1 (one choice per request)");
-        // fields clients send with their neutral values are accepted; asking for what PolyV does not do is refused
-        for (String f : new String[] {"presence_penalty", "frequency_penalty"}) {
-            if (body.has(f) && !body.get(f).isNull() && body.get(f).asDouble(1) != 0) {
-                throw new IllegalArgumentException("\"" + f + "\" is not supported (only 0)");
-            }
+
+        /** The offending field ({@code messages[2].content}, ...), or null when the whole body is at fault. */
+        public String param() {
+            return param;
         }
-        if (body.has("logprobs") && body.get("logprobs").asBoolean(false)) throw new IllegalArgumentException("\"logprobs\" is not supported");
+    }
+
+    private static InvalidRequest bad(String param, String message) {
+        return new InvalidRequest(param, message);
+    }
+
+    /**
+     * What the server fills in for a request that leaves a field out.
+     *
+     * @param maxTokens   the budget of a request without {@code max_tokens}, and the most a request may ask for
+     * @param temperature default temperature (OpenAI: 1; 0 = greedy)
+     * @param topP        default top-p
+     * @param topK        default top-k (0 = no limit)
+     */
+    public record Defaults(int maxTokens, double temperature, double topP, int topK) {
+        /** OpenAI's defaults with this token cap. */
+        public static Defaults openAi(int maxTokens) {
+            return new Defaults(maxTokens, 1, 1, 0);
+        }
+
+        public Defaults {
+            if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be >= 1, got " + maxTokens);
+            new SamplingOptions(temperature, topK, topP, 0);   // checks the ranges
+        }
+    }
+
+    /**
+     * A parsed request: what to generate, whether to stream it, the seed its sampling used.
+     *
+     * @param includeUsage {@code stream_options.include_usage}: a last chunk with the token counts
+     */
+    public record Parsed(GenerationRequest request, boolean stream, boolean includeUsage, long seed) {}
+
+    /** The chat body; {@code seeds} gives the seed of a request without one. */
+    public static Parsed parse(JsonNode raw, Defaults defaults, java.util.function.LongSupplier seeds) {
+        ObjectNode body = object(raw);
+        fields(body, FIELDS);
+        neutral(body);
+        if (body.has("tools") && !(body.get("tools").isArray() && body.get("tools").isEmpty())) throw bad("tools", "\"tools\" are not supported");
+        if (body.has("tool_choice") && !"none".equals(body.get("tool_choice").asText())) {
+            throw bad("tool_choice", "\"tool_choice\" must be \"none\" (no tools)");
+        }
         JsonNode format = body.get("response_format");
-        if (format != null && !format.isNull() && !"text".equals(format.path("type").asText(""))) {
-            throw new IllegalArgumentException("\"response_format\" must be {\"type\": \"text\"} (no JSON mode)");
+        if (format != null && !"text".equals(format.path("type").asText(""))) {
+            throw bad("response_format", "\"response_format\" must be {\"type\": \"text\"} (no JSON mode)");
         }
         JsonNode messages = body.get("messages");
-        if (messages == null || !messages.isArray() || messages.isEmpty()) throw new IllegalArgumentException("\"messages\" must be a non-empty array");
-        int at = 0;
-        String system = null;
-        if (role(messages.get(0), 0).equals("system")) {
-            system = textOnly(messages.get(0), 0);
-            at = 1;
-        }
-        List<String[]> turns = new ArrayList<>();   // {user, assistant} exchanges
+        if (messages == null || !messages.isArray() || messages.isEmpty()) throw bad("messages", "\"messages\" must be a non-empty array");
+        // leading system/developer messages, then runs of one role each (user, assistant, user, ...)
+        List<String> system = new ArrayList<>();
+        List<String> roles = new ArrayList<>();
+        List<StringBuilder> texts = new ArrayList<>();
         List<Visual> visuals = new ArrayList<>();
-        String last = null;
-        for (int i = at; i < messages.size(); i++) {
+        for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
-            boolean userTurn = (i - at) % 2 == 0;
             String role = role(m, i);
-            if (!role.equals(userTurn ? "user" : "assistant")) {
-                throw new IllegalArgumentException("messages[" + i + "]: expected a " + (userTurn ? "user" : "assistant") + " message, got " + role
-                        + " (after an optional system message, user and assistant messages alternate, starting with user)");
+            if (role.equals("system")) {
+                if (!roles.isEmpty()) throw bad("messages[" + i + "].role", "messages[" + i + "]: a system or developer message must come before the others");
+                system.add(textOnly(m, i));
+                continue;
             }
             String text;
-            if (userTurn) {
+            if (role.equals("user")) {
                 List<Visual> images = new ArrayList<>();
                 text = content(m, i, images);
-                if (!images.isEmpty() && i != at) {
-                    throw new IllegalArgumentException("messages[" + i + "]: images are only accepted in the first user message");
+                if (!images.isEmpty() && roles.contains("assistant")) {
+                    throw bad("messages[" + i + "].content", "messages[" + i + "]: images are only accepted in the first user turn");
                 }
                 visuals.addAll(images);
-                last = text;
             } else {
-                text = textOnly(m, i);
-                turns.add(new String[] {last, text});
-                last = null;
+                if (m.has("tool_calls")) throw bad("messages[" + i + "].tool_calls", "messages[" + i + "]: tool calls are not supported");
+                text = m.has("content") ? textOnly(m, i) : "";
+            }
+            if (!roles.isEmpty() && roles.getLast().equals(role)) {
+                texts.getLast().append('\n').append(text);
+            } else {
+                if (roles.isEmpty() && !role.equals("user")) {
+                    throw bad("messages[" + i + "].role", "messages[" + i + "]: expected a user message, got " + role
+                            + " (after optional system messages, the conversation starts with a user message)");
+                }
+                roles.add(role);
+                texts.add(new StringBuilder(text));
             }
         }
-        if (last == null) throw new IllegalArgumentException("the last message must be a user message");
-        GenerationRequest.Builder b = GenerationRequest.builder(last);
-        if (system != null) b.system(system);
-        for (String[] t : turns) b.exchange(t[0], t[1]);
+        if (roles.isEmpty() || !roles.getLast().equals("user")) throw bad("messages", "the last message must be a user message");
+        GenerationRequest.Builder b = GenerationRequest.builder(texts.getLast().toString());
+        if (!system.isEmpty()) b.system(String.join("\n", system));
+        for (int t = 0; t + 1 < roles.size(); t += 2) b.exchange(texts.get(t).toString(), texts.get(t + 1).toString());
         visuals.forEach(b::visual);
         int maxTokens = body.has("max_completion_tokens") ? positiveInt(body, "max_completion_tokens")
-                : body.has("max_tokens") ? positiveInt(body, "max_tokens") : defaultMaxTokens;
-        double temperature = body.has("temperature") ? number(body, "temperature") : 0;
-        double topP = body.has("top_p") ? number(body, "top_p") : 1;
-        int topK = body.has("top_k") ? nonNegativeInt(body, "top_k") : 0;
-        long seed = body.has("seed") ? body.get("seed").asLong() : 0;
-        b.maxNewTokens(maxTokens).sampling(new SamplingOptions(temperature, topK, topP, seed));
+                : body.has("max_tokens") ? positiveInt(body, "max_tokens") : defaults.maxTokens();
+        return common(body, b, maxTokens, defaults, seeds);
+    }
+
+    /**
+     * The completions body: {@code prompt} (a string, or an array of one string) is encoded as it is, without the chat
+     * template, by {@code encode}.
+     */
+    public static Parsed parseCompletion(JsonNode raw, Defaults defaults, java.util.function.LongSupplier seeds,
+                                         java.util.function.Function<String, int[]> encode) {
+        ObjectNode body = object(raw);
+        fields(body, COMPLETION_FIELDS);
+        neutral(body);
+        if (body.has("echo") && bool(body, "echo")) throw bad("echo", "\"echo\" is not supported");
+        if (body.has("suffix")) throw bad("suffix", "\"suffix\" is not supported");
+        if (body.has("best_of") && body.get("best_of").asInt(-1) != 1) throw bad("best_of", "\"best_of\" must be 1");
+        JsonNode prompt = body.get("prompt");
+        if (prompt != null && prompt.isArray() && prompt.size() == 1) prompt = prompt.get(0);
+        if (prompt == null || !prompt.isTextual() || prompt.asText().isEmpty()) {
+            throw bad("prompt", "\"prompt\" must be a non-empty string (or an array of one)");
+        }
+        int[] ids = encode.apply(prompt.asText());
+        if (ids.length == 0) throw bad("prompt", "\"prompt\" encodes to no tokens");
+        GenerationRequest.Builder b = GenerationRequest.builderOfIds(ids);
+        int maxTokens = body.has("max_tokens") ? positiveInt(body, "max_tokens") : defaults.maxTokens();
+        return common(body, b, maxTokens, defaults, seeds);
+    }
+
+    /** The body as an object with its null fields removed (null = absent). */
+    private static ObjectNode object(JsonNode raw) {
+        if (raw == null || !raw.isObject()) throw bad(null, "the request body must be a JSON object");
+        ObjectNode body = ((ObjectNode) raw).deepCopy();
+        body.properties().removeIf(e -> e.getValue().isNull());
+        return body;
+    }
+
+    private static void fields(ObjectNode body, Set<String> allowed) {
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!allowed.contains(f)) throw bad(f, "unsupported field \"" + f + "\" (supported: " + new TreeSet<>(allowed) + ")");
+        }
+    }
+
+    /** Fields clients send with their neutral values are accepted; asking for what PolyV does not do is refused. */
+    private static void neutral(ObjectNode body) {
+        if (body.has("n") && body.get("n").asInt(-1) != 1) throw bad("n", "\"n\" must be 1 (one choice per request)");
+        for (String f : new String[] {"presence_penalty", "frequency_penalty"}) {
+            if (body.has(f) && body.get(f).asDouble(1) != 0) throw bad(f, "\"" + f + "\" is not supported (only 0)");
+        }
+        if (body.has("logprobs") && !(body.get("logprobs").isBoolean() && !body.get("logprobs").asBoolean())) {
+            throw bad("logprobs", "\"logprobs\" is not supported");
+        }
+        if (body.has("top_logprobs") && body.get("top_logprobs").asInt(-1) != 0) throw bad("top_logprobs", "\"top_logprobs\" is not supported");
+        if (body.has("logit_bias") && !(body.get("logit_bias").isObject() && body.get("logit_bias").isEmpty())) {
+            throw bad("logit_bias", "\"logit_bias\" is not supported");
+        }
+        if (body.has("stream_options") && !body.get("stream_options").isObject()) throw bad("stream_options", "\"stream_options\" must be an object");
+    }
+
+    private static Parsed common(ObjectNode body, GenerationRequest.Builder b, int maxTokens, Defaults defaults, java.util.function.LongSupplier seeds) {
+        double temperature = body.has("temperature") ? number(body, "temperature") : defaults.temperature();
+        if (temperature < 0 || temperature > 2) throw bad("temperature", "\"temperature\" must be in [0, 2], got " + temperature);
+        double topP = body.has("top_p") ? number(body, "top_p") : defaults.topP();
+        if (!(topP > 0 && topP <= 1)) throw bad("top_p", "\"top_p\" must be in (0, 1], got " + topP);
+        int topK = body.has("top_k") ? nonNegativeInt(body, "top_k") : defaults.topK();
+        long seed;
+        if (body.has("seed")) {
+            if (!body.get("seed").isIntegralNumber() || !body.get("seed").canConvertToLong()) throw bad("seed", "\"seed\" must be an integer");
+            seed = body.get("seed").asLong();
+        } else {
+            seed = seeds.getAsLong();
+        }
+        b.maxNewTokens(Math.min(maxTokens, defaults.maxTokens())).sampling(new SamplingOptions(temperature, topK, topP, seed));
         for (String stop : stops(body.get("stop"))) b.stopString(stop);
         boolean stream = body.has("stream") && bool(body, "stream");
-        return new Parsed(b.build(), stream);
+        JsonNode options = body.path("stream_options").path("include_usage");
+        if (!options.isMissingNode() && !options.isNull() && !options.isBoolean()) {
+            throw bad("stream_options.include_usage", "\"stream_options.include_usage\" must be true or false");
+        }
+        return new Parsed(b.build(), stream, options.asBoolean(false), seed);
     }
 
     /** {@code "stop"}: null, one string, or an array of up to 4 non-empty strings. */
@@ -120,35 +252,39 @@ public final class ChatRequests {
         List<String> out = new ArrayList<>();
         if (stop.isTextual()) out.add(stop.asText());
         else if (stop.isArray()) for (JsonNode s : stop) out.add(s.isTextual() ? s.asText() : null);
-        else throw new IllegalArgumentException("\"stop\" must be a string or an array of strings");
-        if (out.size() > 4) throw new IllegalArgumentException("\"stop\" takes at most 4 strings, got " + out.size());
-        for (String s : out) if (s == null || s.isEmpty()) throw new IllegalArgumentException("\"stop\" strings must be non-empty strings");
+        else throw bad("stop", "\"stop\" must be a string or an array of strings");
+        if (out.size() > 4) throw bad("stop", "\"stop\" takes at most 4 strings, got " + out.size());
+        for (String s : out) if (s == null || s.isEmpty()) throw bad("stop", "\"stop\" strings must be non-empty strings");
         return out;
     }
 
+    /** The message's role; {@code developer} (OpenAI's newer name) is {@code system}. */
     private static String role(JsonNode m, int i) {
-        if (!m.isObject() || !m.path("role").isTextual()) throw new IllegalArgumentException("messages[" + i + "] must be an object with a \"role\"");
+        if (!m.isObject() || !m.path("role").isTextual()) throw bad("messages[" + i + "]", "messages[" + i + "] must be an object with a \"role\"");
         String r = m.get("role").asText();
+        if (r.equals("developer")) return "system";
         if (!Set.of("system", "user", "assistant").contains(r)) {
-            throw new IllegalArgumentException("messages[" + i + "]: unsupported role \"" + r + "\" (system, user or assistant)");
+            throw bad("messages[" + i + "].role", "messages[" + i + "]: unsupported role \"" + r + "\" (system, developer, user or assistant)");
         }
-        if (r.equals("system") && i != 0) throw new IllegalArgumentException("messages[" + i + "]: a system message must come first");
         return r;
     }
 
     private static String textOnly(JsonNode m, int i) {
         List<Visual> none = new ArrayList<>();
         String t = content(m, i, none);
-        if (!none.isEmpty()) throw new IllegalArgumentException("messages[" + i + "]: only user messages may hold images");
+        if (!none.isEmpty()) throw bad("messages[" + i + "].content", "messages[" + i + "]: only user messages may hold images");
         return t;
     }
 
     /** The text of a message's content (parts joined), images appended to {@code images}. */
     private static String content(JsonNode m, int i, List<Visual> images) {
         JsonNode c = m.get("content");
-        if (c == null) throw new IllegalArgumentException("messages[" + i + "] has no \"content\"");
+        if (c == null || c.isNull()) {
+            if (m.path("role").asText().equals("assistant")) return "";
+            throw bad("messages[" + i + "].content", "messages[" + i + "] has no \"content\"");
+        }
         if (c.isTextual()) return c.asText();
-        if (!c.isArray()) throw new IllegalArgumentException("messages[" + i + "].content must be a string or an array of parts");
+        if (!c.isArray()) throw bad("messages[" + i + "].content", "messages[" + i + "].content must be a string or an array of parts");
         StringBuilder text = new StringBuilder();
         for (int p = 0; p < c.size(); p++) {
             JsonNode part = c.get(p);
@@ -156,11 +292,11 @@ public final class ChatRequests {
             String type = part.path("type").asText("");
             switch (type) {
                 case "text" -> {
-                    if (!part.path("text").isTextual()) throw new IllegalArgumentException(where + ".text must be a string");
+                    if (!part.path("text").isTextual()) throw bad(where + ".text", where + ".text must be a string");
                     text.append(part.get("text").asText());
                 }
                 case "image_url" -> images.add(new Visual.Image(dataUrlImage(part.path("image_url").path("url").asText(""), where)));
-                default -> throw new IllegalArgumentException(where + ": unsupported part type \"" + type + "\" (text or image_url)");
+                default -> throw bad(where + ".type", where + ": unsupported part type \"" + type + "\" (text or image_url)");
             }
         }
         return text.toString();
@@ -169,43 +305,43 @@ public final class ChatRequests {
     private static ai.polyv.core.preprocess.RgbFrames dataUrlImage(String url, String where) {
         int comma = url.indexOf(',');
         if (!url.startsWith("data:image/") || comma < 0 || !url.substring(0, comma).endsWith(";base64")) {
-            throw new IllegalArgumentException(where + ": image_url.url must be a data URL (data:image/png;base64,... or data:image/jpeg;base64,...)");
+            throw bad(where, where + ": image_url.url must be a data URL (data:image/png;base64,... or data:image/jpeg;base64,...)");
         }
         byte[] bytes;
         try {
             bytes = Base64.getDecoder().decode(url.substring(comma + 1));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ": the image data is not valid base64 (" + e.getMessage() + ")");
+            throw bad(where, where + ": the image data is not valid base64 (" + e.getMessage() + ")");
         }
         BufferedImage img;
         try {
             img = ImageIO.read(new ByteArrayInputStream(bytes));
         } catch (IOException e) {
-            throw new IllegalArgumentException(where + ": the image cannot be decoded (" + e.getMessage() + ")");
+            throw bad(where, where + ": the image cannot be decoded (" + e.getMessage() + ")");
         }
-        if (img == null) throw new IllegalArgumentException(where + ": the image data is not a PNG or JPEG image");
+        if (img == null) throw bad(where, where + ": the image data is not a PNG or JPEG image");
         return ImageFiles.fromImage(img);
     }
 
     private static int positiveInt(JsonNode o, String f) {
         int v = nonNegativeInt(o, f);
-        if (v < 1) throw new IllegalArgumentException("\"" + f + "\" must be >= 1, got " + v);
+        if (v < 1) throw bad(f, "\"" + f + "\" must be >= 1, got " + v);
         return v;
     }
 
     private static int nonNegativeInt(JsonNode o, String f) {
         JsonNode v = o.get(f);
-        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0) throw new IllegalArgumentException("\"" + f + "\" must be a non-negative integer");
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0) throw bad(f, "\"" + f + "\" must be a non-negative integer");
         return v.asInt();
     }
 
     private static double number(JsonNode o, String f) {
-        if (!o.get(f).isNumber()) throw new IllegalArgumentException("\"" + f + "\" must be a number");
+        if (!o.get(f).isNumber()) throw bad(f, "\"" + f + "\" must be a number");
         return o.get(f).asDouble();
     }
 
     private static boolean bool(JsonNode o, String f) {
-        if (!o.get(f).isBoolean()) throw new IllegalArgumentException("\"" + f + "\" must be true or false");
+        if (!o.get(f).isBoolean()) throw bad(f, "\"" + f + "\" must be true or false");
         return o.get(f).asBoolean();
     }
 }

@@ -40,7 +40,8 @@ class ChatServerTest {
     static void start() throws Exception {
         polyv = PolyV.load(DemoFixture.checkpoint(), new CpuBackend(2));
         service = new GenerationService(polyv, 4);
-        server = new ChatServer(service, "demo", "127.0.0.1", 0, 16);
+        // temperature 0 by default (as a generation_config.json may say), so that answers compare with the API's greedy ones
+        server = new ChatServer(service, "demo", "127.0.0.1", 0, new ChatServer.Options().defaults(new ChatRequests.Defaults(16, 0, 1, 0)));
     }
 
     @AfterAll
@@ -86,7 +87,8 @@ class ChatServerTest {
         ImageIO.write(b, "png", png);
         String url = "data:image/png;base64," + Base64.getEncoder().encodeToString(png.toByteArray());
         HttpResponse<String> r = post("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\", \"image_url\": {\"url\": \"" + url
-                + "\"}}, {\"type\": \"text\", \"text\": \"Describe this image.\"}]}], \"max_tokens\": 8, \"stream\": true}");
+                + "\"}}, {\"type\": \"text\", \"text\": \"Describe this image.\"}]}], \"max_tokens\": 8, \"stream\": true,"
+                + " \"stream_options\": {\"include_usage\": true}}");
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
         StringBuilder text = new StringBuilder();
@@ -146,7 +148,8 @@ class ChatServerTest {
         String[][] cases = {
                 {"{\"messages\": [], \"max_tokens\": 2}", "\"messages\" must be a non-empty array"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": true}", "\"logprobs\" is not supported"},
-                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tools\": []}", "unsupported field \"tools\""},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tools\": [{\"type\": \"function\"}]}", "\"tools\" are not supported"},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"functions\": []}", "unsupported field \"functions\""},
                 {"{\"messages\": [{\"role\": \"assistant\", \"content\": \"hi\"}]}", "messages[0]: expected a user message, got assistant"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}", "the last message must be a user message"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\", \"image_url\": {\"url\": \"http://x/cat.png\"}}]}]}",
@@ -167,7 +170,7 @@ class ChatServerTest {
             assertTrue(e.get("message").asText().contains(c[1]), "expected '" + c[1] + "' in " + r.body());
             assertEquals("invalid_request_error", e.get("type").asText());
         }
-        HttpResponse<String> notFound = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions")).GET().build(),
+        HttpResponse<String> notFound = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/nothing")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(404, notFound.statusCode());
         HttpResponse<String> get = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions")).GET().build(),
@@ -186,5 +189,124 @@ class ChatServerTest {
         assertEquals(200, metrics.statusCode());
         assertTrue(metrics.body().contains("# TYPE polyv_generated_tokens_total counter\npolyv_generated_tokens_total "), metrics.body());
         assertTrue(metrics.body().lines().anyMatch(l -> l.equals("polyv_requests_queued 0")), metrics.body());
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String text(HttpResponse<String> r) throws Exception {
+        assertEquals(200, r.statusCode(), r.body());
+        return JSON.readTree(r.body()).at("/choices/0/message/content").asText();
+    }
+
+    @Test
+    void whatRealClientsSendIsAccepted() throws Exception {
+        // null = absent, developer = system, consecutive user messages joined, assistant content null, harmless fields
+        String want = direct(GenerationRequest.builder("Why?\nAnd how?").system("Be brief.").exchange("What is it?", "").maxNewTokens(6).build()).text();
+        HttpResponse<String> r = post("{\"model\": \"demo\", \"messages\": [{\"role\": \"developer\", \"content\": \"Be brief.\"},"
+                + "{\"role\": \"user\", \"content\": \"What is it?\", \"name\": \"ann\"}, {\"role\": \"assistant\", \"content\": null},"
+                + "{\"role\": \"user\", \"content\": \"Why?\"}, {\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"And how?\"}]}],"
+                + " \"max_tokens\": 6, \"temperature\": null, \"top_p\": null, \"seed\": null, \"stop\": null, \"tools\": null, \"metadata\": {\"a\": \"b\"},"
+                + " \"store\": false, \"parallel_tool_calls\": true, \"tool_choice\": \"none\", \"logit_bias\": {}, \"service_tier\": \"auto\"}");
+        assertEquals(want, text(r));
+    }
+
+    @Test
+    void errorsCarryTypeParamAndCode() throws Exception {
+        JsonNode e = JSON.readTree(post("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": -3}").body()).get("error");
+        assertEquals("max_tokens", e.get("param").asText());
+        assertTrue(e.has("code") && e.get("code").isNull(), e.toString());
+        e = JSON.readTree(post("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"audio\"}]}]}").body()).get("error");
+        assertEquals("messages[0].content[0].type", e.get("param").asText());
+        HttpResponse<String> model = get("/v1/models/demo");
+        assertEquals(200, model.statusCode());
+        assertEquals("demo", JSON.readTree(model.body()).get("id").asText());
+        HttpResponse<String> missing = get("/v1/models/gpt-4o");
+        assertEquals(404, missing.statusCode());
+        assertEquals("model_not_found", JSON.readTree(missing.body()).at("/error/code").asText());
+        assertEquals("model", JSON.readTree(missing.body()).at("/error/param").asText());
+    }
+
+    @Test
+    void aPromptTooLongForAStreamIsA400BeforeAnythingIsSent() throws Exception {
+        String longText = "word ".repeat(5000);                              // the demo context is 4096 tokens
+        for (String stream : new String[] {"true", "false"}) {
+            HttpResponse<String> r = post("{\"messages\": [{\"role\": \"user\", \"content\": \"" + longText + "\"}], \"stream\": " + stream + "}");
+            assertEquals(400, r.statusCode(), r.body());
+            JsonNode e = JSON.readTree(r.body()).get("error");
+            assertEquals("context_length_exceeded", e.get("code").asText());
+            assertEquals("messages", e.get("param").asText());
+        }
+    }
+
+    @Test
+    void chunksCarryNullFinishReasonsAndUsageOnlyWhenAskedFor() throws Exception {
+        for (boolean usage : new boolean[] {false, true}) {
+            HttpResponse<String> r = post("{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 3, \"stream\": true"
+                    + (usage ? ", \"stream_options\": {\"include_usage\": true}" : "") + "}");
+            List<String> events = r.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+            assertEquals("[DONE]", events.getLast());
+            List<JsonNode> chunks = new java.util.ArrayList<>();
+            for (String ev : events.subList(0, events.size() - 1)) chunks.add(JSON.readTree(ev));
+            JsonNode finish = usage ? chunks.get(chunks.size() - 2) : chunks.getLast();
+            assertEquals("length", finish.at("/choices/0/finish_reason").asText());
+            for (JsonNode c : chunks.subList(0, chunks.indexOf(finish))) {
+                assertTrue(c.at("/choices/0").has("finish_reason") && c.at("/choices/0/finish_reason").isNull(), c.toString());
+                assertTrue(!c.has("usage"), c.toString());
+            }
+            if (usage) {
+                JsonNode u = chunks.getLast();
+                assertEquals(0, u.get("choices").size());
+                assertEquals(3, u.at("/usage/completion_tokens").asInt());
+            } else {
+                assertTrue(!finish.has("usage"), finish.toString());
+            }
+        }
+    }
+
+    @Test
+    void completionsTakeAPromptStringWithoutTheChatTemplate() throws Exception {
+        int[] ids = polyv.tokenizer().orElseThrow().encode("The cat sat on");
+        GenerationResult want = direct(GenerationRequest.builderOfIds(ids).maxNewTokens(5).build());
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"demo\", \"prompt\": \"The cat sat on\", \"max_tokens\": 5}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode o = JSON.readTree(r.body());
+        assertEquals("text_completion", o.get("object").asText());
+        assertEquals(want.text(), o.at("/choices/0/text").asText());
+        assertEquals(ids.length, o.at("/usage/prompt_tokens").asInt());
+    }
+
+    @Test
+    void unseededSamplingIsRandomAndTheSeedIsReported() throws Exception {
+        String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 8, \"temperature\": 1";
+        java.util.Set<Long> seeds = new java.util.HashSet<>();
+        java.util.Set<String> texts = new java.util.HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<String> r = post(body + "}");
+            JsonNode o = JSON.readTree(r.body());
+            seeds.add(o.get("seed").asLong());
+            assertEquals(o.get("seed").asText(), r.headers().firstValue("x-polyv-seed").orElseThrow());
+            texts.add(o.at("/choices/0/message/content").asText());
+        }
+        assertEquals(4, seeds.size(), "a fresh seed per request");
+        assertTrue(texts.size() > 1, "unseeded answers differ: " + texts);
+        long seed = seeds.iterator().next();
+        assertEquals(text(post(body + ", \"seed\": " + seed + "}")), text(post(body + ", \"seed\": " + seed + "}")), "a given seed reproduces");
+    }
+
+    @Test
+    void maxTokensIsCappedAndRequestIdsAreEchoed() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 100000}"))
+                .header("x-request-id", "abc-123").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("abc-123", r.headers().firstValue("x-request-id").orElseThrow());
+        JsonNode o = JSON.readTree(r.body());
+        assertTrue(o.at("/usage/completion_tokens").asInt() <= 16, r.body());            // the server's cap
+        assertTrue(post("{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 1}").headers().firstValue("x-request-id")
+                .orElseThrow().length() >= 32, "a generated id");
     }
 }

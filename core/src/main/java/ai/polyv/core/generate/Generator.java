@@ -150,6 +150,11 @@ public final class Generator {
         return List.of(results);
     }
 
+    /** KV rows a job's session holds from its admission to its end: its prompt and budget, at most the model's context. */
+    public static int kvRows(Job job, int context) {
+        return (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
+    }
+
     /** An empty batch to admit sequences into and step ({@link Batch}). */
     public Batch newBatch() {
         return new Batch(null, 0);
@@ -378,7 +383,7 @@ public final class Generator {
             List<int[]> firstParts = new ArrayList<>(jobs.size());
             try {
                 for (Job job : jobs) {
-                    int capacity = capacity(job, context);
+                    int capacity = kvRows(job, context);
                     capacities.add(capacity);
                     sessions.add(model.newSession(capacity));
                     firstParts.add(Arrays.copyOf(job.promptIds(), firstPart(model, job.promptIds(), chunk)));
@@ -399,11 +404,6 @@ public final class Generator {
                 sessions.forEach(Session::close);
                 throw e;
             }
-        }
-
-        /** KV rows a job needs: its prompt and budget, at most the model's context. */
-        static int capacity(Job job, int context) {
-            return (int) Math.min((long) job.promptIds().length + job.maxNewTokens(), context);
         }
 
         /** Prompt tokens of the first prefill: all, or with chunking at least {@code chunk} and past the last vision placeholder. */
@@ -430,7 +430,7 @@ public final class Generator {
          * rest of the prompt is fed by {@link Session#extend}. A copied-from session goes back to the cache.
          */
         static Slot resume(PolyVModel model, int index, Job job, PrefixCache.Hit hit, PrefixCache cache, int context) {
-            int capacity = capacity(job, context);
+            int capacity = kvRows(job, context);
             Session session = hit.session();
             long t0 = System.nanoTime();
             try {

@@ -154,6 +154,35 @@ class GenerationServiceTest {
     }
 
     @Test
+    void aKvBudgetAdmitsByCapacityAndRefusesWhatCouldNeverFit() throws Exception {
+        String[] cases = GoldenCases.CASES;
+        int context = polyv.config().text().maxPositionEmbeddings(), biggest = 0;
+        for (String c : cases) biggest = Math.max(biggest, ai.polyv.core.generate.Generator.kvRows(polyv.prepare(golden(c)).job(), context));
+        // room for the biggest alone: requests run one or two at a time, each still gets its golden ids
+        try (GenerationService service = new GenerationService(polyv, new GenerationService.Options(4, 0, 0, biggest))) {
+            List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
+            int[] peak = new int[1];
+            for (String c : cases) {
+                fs.add(service.submit(golden(c), (id, text) -> {
+                    GenerationService.Stats s = service.stats();
+                    peak[0] = (int) Math.max(peak[0], s.kvRowsInUse());
+                }));
+            }
+            for (int i = 0; i < cases.length; i++) {
+                assertArrayEquals(GoldenCases.ints(GoldenCases.G.i64(cases[i] + ".greedy_ids")), fs.get(i).get(60, TimeUnit.SECONDS).ids(), cases[i]);
+            }
+            assertTrue(peak[0] > 0 && peak[0] <= biggest, "KV rows in use peaked at " + peak[0] + " with a budget of " + biggest);
+            GenerationRequest tooBig = GenerationRequest.builderOfIds(new int[] {1, 2, 3}).maxNewTokens(biggest).greedy().build();
+            CompletionException e = assertThrows(CompletionException.class, () -> service.submit(tooBig, TokenConsumer.NONE).join());
+            assertTrue(e.getCause() instanceof IllegalArgumentException && e.getCause().getMessage().contains("KV cache budget"), e.getCause().toString());
+            GenerationService.Stats s = service.stats();
+            assertEquals(0, s.kvRowsInUse());
+            assertEquals(0, s.active());
+            assertEquals(biggest, s.kvRowsBudget());
+        }
+    }
+
+    @Test
     void closeFinishesSubmittedRequestsThenRefusesNewOnes() throws Exception {
         GenerationService service = new GenerationService(polyv, 2);
         CompletableFuture<GenerationResult> a = service.submit(golden("text"), TokenConsumer.NONE);
