@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
  * {@code polyv spark generate}: the requests of a batch file (or a JSON-lines / Parquet dataset) run on a Spark
  * cluster, each executor JVM loading the model once and decoding its tasks' requests together. A request that fails
  * (bad JSON, an id outside the vocabulary, an unreadable image) gets an {@code error} in its result; the job goes on.
- * No Spark type appears in this class: it loads without Spark, and {@link SparkJobs} is reached only when it runs.
+ * No Spark type appears in this class, lambdas included (picocli reflects on its methods): it loads without Spark, and
+ * {@link SparkJobs} is reached only when it runs.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Batch inference on Apache Spark: the lines of --batch-file (as for `polyv generate --batch-file`), or a dataset.",
@@ -110,9 +111,7 @@ public final class SparkGenerateCommand implements Callable<Integer> {
         if (master != null && master.startsWith("local")) PathChecks.directory("model folder", model);
         SparkJobs.Summary s;
         try {
-            s = SparkJobs.inSession(master, "polyv spark generate", session -> source.batchFile != null
-                    ? SparkJobs.generateFile(session, source.batchFile, out, o, partitions)
-                    : SparkJobs.generateDataset(session, source.input, output, format, o));
+            s = SparkJobs.generate(master, source.batchFile, out, source.input, output, format, o, partitions);
         } catch (NoClassDefFoundError e) {
             throw SparkCommand.noSpark(e);
         }

@@ -27,6 +27,12 @@ final class SparkJobs {
     /** What a generate job did; {@code loads}: models loaded in this (driver) JVM, which runs the tasks in local mode. */
     record Summary(int requests, int failed, long tokens, double seconds, int loads) {}
 
+    /** {@code polyv spark generate}: a batch file ({@code in} not null) or a dataset, in a session of its own. */
+    static Summary generate(String master, Path in, Path out, String input, String output, String format, GenerateOptions o, int partitions) {
+        return inSession(master, "polyv spark generate", s -> in != null ? generateFile(s, in, out, o, partitions)
+                : generateDataset(s, input, output, format, o));
+    }
+
     /** Runs {@code job} in a session for {@code master} ({@code null}: spark-submit's), stopped afterwards. */
     static <T> T inSession(String master, String app, java.util.function.Function<SparkSession, T> job) {
         SparkSession s = SparkSessions.open(master, app);
