@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "spark", mixinStandardHelpOptions = true,
         description = "Batch inference and data-parallel fine-tuning on Apache Spark (run as ./polyv spark, or with spark-submit).",
-        subcommands = {SparkGenerateCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SparkGenerateCommand.class, SparkTrainCommand.class, CommandLine.HelpCommand.class})
 public final class SparkCommand implements Callable<Integer> {
 
     @Override

@@ -33,6 +33,11 @@ final class SparkJobs {
                 : generateDataset(s, input, output, format, o));
     }
 
+    /** {@code polyv spark train} in a session of its own. */
+    static List<SparkTrainer.Step> train(String master, int ranks, SparkTrainer.Job job) {
+        return inSession(master, "polyv spark train", s -> SparkTrainer.train(s, ranks, job));
+    }
+
     /** Runs {@code job} in a session for {@code master} ({@code null}: spark-submit's), stopped afterwards. */
     static <T> T inSession(String master, String app, java.util.function.Function<SparkSession, T> job) {
         SparkSession s = SparkSessions.open(master, app);
