@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 TrainCommand.class,
                 DatasetCommand.class,
                 UpcycleCommand.class,
+                ai.polyv.spark.SparkCommand.class,
                 BenchCommand.class,
                 Main.TestInfo.class,
                 Main.BuildInfo.class,

@@ -19,7 +19,7 @@ import ai.polyv.train.TrainStage;
  * @param keep        checkpoints kept on disk (the newest)
  */
 public record TrainOptions(TrainStage stage, long steps, double lr, String schedule, double warmupRatio, double minLr, double clip,
-                           int batchTokens, int saveEvery, long seed, double weightDecay, int keep) {
+                           int batchTokens, int saveEvery, long seed, double weightDecay, int keep) implements java.io.Serializable {
     public TrainOptions {
         if (steps <= 0) throw new IllegalArgumentException("--steps must be positive, got " + steps);
         if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("--lr must be positive and finite, got " + lr);

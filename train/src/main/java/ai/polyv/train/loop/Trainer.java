@@ -8,6 +8,7 @@ import ai.polyv.train.checkpoint.StepRecord;
 import ai.polyv.train.checkpoint.TrainSettings;
 import ai.polyv.train.checkpoint.TrainState;
 import ai.polyv.train.data.TrainDataset;
+import ai.polyv.train.dist.Collective;
 import ai.polyv.train.optim.AdamW;
 import ai.polyv.train.optim.GradClip;
 import ai.polyv.train.optim.LrSchedule;
@@ -31,6 +32,12 @@ import java.util.Locale;
  * ({@link CheckpointStore}) and the loss curve ({@code loss.csv}, {@code loss.png}) rewritten. Resuming
  * restores parameters, AdamW moments and step, data order position and the curve, so the continued run
  * computes exactly the losses the uninterrupted run would have.
+ *
+ * <p>Data parallel ({@link Collective} of more than one rank): every rank runs this loop on the same data order and
+ * takes the same global batch; rank r computes the examples at positions r, r + size, ... of it, then the gradients
+ * and the losses are summed over the ranks ({@link Collective#allReduceSum}, fixed rank order: every rank gets the same
+ * bits), and every rank scales, clips and applies the same AdamW step. Rank 0 alone evaluates the held-out set and
+ * writes checkpoints and the curve; a resume loads the same checkpoint on every rank.
  */
 public final class Trainer {
 
@@ -53,6 +60,7 @@ public final class Trainer {
     private final TrainOptions options;
     private final Path out;
     private final CheckpointStore store;
+    private final Collective collective;
 
     public Trainer(TrainingObjective objective, TrainDataset train, TrainDataset eval, TrainOptions options, Path out) {
         this(objective, train, eval, options, out, new CheckpointStore(out.resolve(CHECKPOINTS), options.keep()));
@@ -60,12 +68,24 @@ public final class Trainer {
 
     public Trainer(TrainingObjective objective, TrainDataset train, TrainDataset eval, TrainOptions options, Path out,
                    CheckpointStore store) {
+        this(objective, train, eval, options, out, store, Collective.single());
+    }
+
+    /** One rank of a data-parallel run (every rank gets the same arguments but its own {@code collective} handle). */
+    public Trainer(TrainingObjective objective, TrainDataset train, TrainDataset eval, TrainOptions options, Path out,
+                   Collective collective) {
+        this(objective, train, eval, options, out, new CheckpointStore(out.resolve(CHECKPOINTS), options.keep()), collective);
+    }
+
+    private Trainer(TrainingObjective objective, TrainDataset train, TrainDataset eval, TrainOptions options, Path out,
+                    CheckpointStore store, Collective collective) {
         this.objective = objective;
         this.train = train;
         this.eval = eval;
         this.options = options;
         this.out = out;
         this.store = store;
+        this.collective = collective;
     }
 
     public TrainSettings settings() {
@@ -105,7 +125,8 @@ public final class Trainer {
         }
         long firstStep = step;
         adam.zeroGrad();
-        if (resume == null && eval != null) {
+        boolean lead = collective.rank() == 0;   // evaluates, saves, writes the curve
+        if (resume == null && eval != null && lead) {
             // step 0: the held-out loss of the untrained model, the baseline the curve starts from
             double nan = Double.NaN;
             history.add(evaluate(new StepRecord(0, 0, nan, nan, nan, nan, nan, nan, 0, null, null)));
@@ -121,14 +142,25 @@ public final class Trainer {
             } while (options.batchTokens() > 0 && seqTokens + train.tokens(order.peek()) <= options.batchTokens());
             double ce = 0, mt = 0, ms = 0, aux = 0, total = 0;
             long labelTokens = 0;
-            for (int i : batch) {
-                StepLosses l = objective.forwardBackward(train.example(i));
+            for (int j = collective.rank(); j < batch.size(); j += collective.size()) {
+                StepLosses l = objective.forwardBackward(train.example(batch.get(j)));
                 ce += l.ce();
                 mt += l.mseTemporal();
                 ms += l.mseSpatial();
                 aux += l.aux();
                 total += l.total();
                 labelTokens += l.tokens();
+            }
+            if (collective.size() > 1) {
+                double[] sums = {ce, mt, ms, aux, total, labelTokens};
+                collective.allReduceSum(sums);
+                ce = sums[0];
+                mt = sums[1];
+                ms = sums[2];
+                aux = sums[3];
+                total = sums[4];
+                labelTokens = (long) sums[5];
+                allReduceGradients(params);
             }
             int n = batch.size();
             if (n > 1) GradClip.scale(params, 1f / n);
@@ -145,7 +177,7 @@ public final class Trainer {
             adam.step(lr);
             step++;
             StepRecord rec = new StepRecord(step, lr, ce / n, mt / n, ms / n, aux / n, total / n, norm, labelTokens, null, null);
-            boolean save = step % options.saveEvery() == 0 || step == options.steps();
+            boolean save = lead && (step % options.saveEvery() == 0 || step == options.steps());
             if (save && eval != null) rec = evaluate(rec);
             history.add(rec);
             if (save) {
@@ -155,8 +187,27 @@ public final class Trainer {
             }
             listener.onStep(rec, seqTokens, System.nanoTime() - t0);
         }
-        if (firstStep == options.steps()) writeCurve(history);
+        if (firstStep == options.steps() && lead) writeCurve(history);
         return new Result(List.copyOf(history), last, firstStep);
+    }
+
+    /** Sums every parameter's gradient over the ranks: one buffer for all of them, one collective call per step. */
+    private void allReduceGradients(List<Param> params) {
+        long total = 0;
+        for (Param p : params) total += p.grad().length;
+        if (total > Integer.MAX_VALUE - 8) throw new IllegalStateException(total + " gradient values do not fit one buffer");
+        float[] flat = new float[(int) total];
+        int at = 0;
+        for (Param p : params) {
+            System.arraycopy(p.grad(), 0, flat, at, p.grad().length);
+            at += p.grad().length;
+        }
+        collective.allReduceSum(flat);
+        at = 0;
+        for (Param p : params) {
+            System.arraycopy(flat, at, p.grad(), 0, p.grad().length);
+            at += p.grad().length;
+        }
     }
 
     private StepRecord evaluate(StepRecord rec) {
