@@ -26,5 +26,9 @@ if [ ! -f "$lib/libcuda.so.1" ] || [ -n "$(find "$WORK/libpolyv_emu_kernels.a" "
   bash "$HERE/driver/build-driver.sh" "$WORK/libpolyv_emu_kernels.a" "$lib" >/dev/null
 fi
 mkdir -p "$RES"
-cp "$lib/libcuda.so.1" "$lib/libcublas.so.13" "$RES/"
+# copy, then rename into place: a running JVM maps these files, and overwriting a mapped library in place
+# kills it with SIGBUS (seen when ./polyv rebuilt while the CUDA tests ran)
+for f in libcuda.so.1 libcublas.so.13; do
+  cp "$lib/$f" "$RES/.$f.tmp" && mv -f "$RES/.$f.tmp" "$RES/$f"
+done
 echo "[polyv emu] emulated CUDA device: $RES/libcuda.so.1, $RES/libcublas.so.13"

@@ -46,6 +46,8 @@ class CudaOpHarnessTest {
     private static CpuBackend cpu;
     private static Arena hostWeights;
     private static CudaProbe probe;
+    /** Small shapes on the emulated device and under compute-sanitizer (CudaProbe.smallShapes). */
+    private static final boolean SMALL = CudaProbe.smallShapes();
 
     @BeforeAll
     static void open() {
@@ -243,13 +245,16 @@ class CudaOpHarnessTest {
                 cpu.gelu(a.c(), a.c());
                 gpu.gelu(a.g(), a.g());
                 assertClose("gelu in place " + n, a, 1e-6);
+                // add on fresh inputs: after gelu in place, a differs by an ulp between the backends (erff),
+                // which made "add" inexact (found on the emulated device)
+                Both c = sp.of(random(r, n, 3f), n);
                 out = sp.out(n);
-                cpu.add(a.c(), b.c(), out.c());
-                gpu.add(a.g(), b.g(), out.g());
+                cpu.add(c.c(), b.c(), out.c());
+                gpu.add(c.g(), b.g(), out.g());
                 assertExact("add " + n, out);               // one rounding, same on both
-                cpu.add(a.c(), b.c(), a.c());
-                gpu.add(a.g(), b.g(), a.g());
-                assertExact("add into a " + n, a);
+                cpu.add(c.c(), b.c(), c.c());
+                gpu.add(c.g(), b.g(), c.g());
+                assertExact("add into a " + n, c);
             }
         }
     }
@@ -379,7 +384,8 @@ class CudaOpHarnessTest {
         int[][] cases = {{7, 1, 128, 0, 13, 20}, {7, 1, 128, 37, 1, 64}, {4, 2, 64, 5, 3, 9}, {28, 4, 128, 300, 1, 311}, {2, 2, 8, 0, 1, 1},
                 {28, 4, 128, 0, 97, 97}, {3, 3, 80, 2, 5, 7}};
         for (int[] c : cases) {
-            int heads = c[0], kvh = c[1], hd = c[2], start = c[3], n = c[4], rows = c[5];
+            // small shapes (emulated device, sanitizer): the Qwen 28/4 heads become 8/2 (same GQA shape, 1/3.5 the work)
+            int heads = SMALL && c[0] == 28 ? 8 : c[0], kvh = SMALL && c[1] == 4 ? 2 : c[1], hd = c[2], start = c[3], n = c[4], rows = c[5];
             try (Spaces sp = new Spaces()) {
                 Both q = sp.of(random(r, n * heads * hd, 1f), n, (long) heads * hd);
                 Both k = sp.of(random(r, rows * kvh * hd, 1f), rows, (long) kvh * hd);
@@ -404,7 +410,7 @@ class CudaOpHarnessTest {
         WindowIndex win = WindowIndex.compute(2, 10, 14, 2, 4);
         int n = win.patchPerm().length;
         int[][] segs = {win.cuWindows(), win.cuFrames(), {0, 1, 5, 12, 13}, {0, 1}};
-        int[][] dims = {{16, 80}, {16, 80}, {2, 80}, {3, 64}};
+        int[][] dims = SMALL ? new int[][] {{2, 80}, {3, 80}, {2, 80}, {3, 64}} : new int[][] {{16, 80}, {16, 80}, {2, 80}, {3, 64}};
         for (int s = 0; s < segs.length; s++) {
             int rows = segs[s][segs[s].length - 1], heads = dims[s][0], hd = dims[s][1];
             try (Spaces sp = new Spaces()) {

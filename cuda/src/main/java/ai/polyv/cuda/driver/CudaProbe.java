@@ -29,6 +29,21 @@ public record CudaProbe(boolean available, String reason) {
     }
 
     /**
+     * Whether GPU tests should keep to small shapes: on the emulated device (every launch runs on the
+     * host) and under compute-sanitizer ({@code -Dpolyv.gpu.small=true}, set by scripts/gpu-check.sh).
+     * Real-size cases are then skipped with {@link #realSizeSkip}; a real device runs them.
+     */
+    public static boolean smallShapes() {
+        return Boolean.getBoolean("polyv.gpu.small") || probe().emulated();
+    }
+
+    /** The skip message of a real-size GPU case under {@link #smallShapes()}. */
+    public static String realSizeSkip(String what) {
+        return what + " skipped: real PolyV shapes run on a real device only ("
+                + (probe().emulated() ? "this is the emulated device, which would take hours" : "polyv.gpu.small is set") + ")";
+    }
+
+    /**
      * Prints this JVM's probe result as one line ({@code available: ...} or the reason), or with
      * {@code --init-driver} only loads JCuda and calls cuInit, printing {@code ok} or the reason. Used by
      * the device check's step 0 and by tests that need a JVM with another {@code polyv.cuda} mode.
