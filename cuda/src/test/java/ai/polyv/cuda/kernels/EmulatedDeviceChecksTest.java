@@ -33,7 +33,7 @@ class EmulatedDeviceChecksTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-        "emu_test_missing_sync,     64,  CUDA_ERROR_LAUNCH_FAILED,          race",
+        "emu_test_missing_sync,     64,  CUDA_ERROR_LAUNCH_FAILED,          shared memory",   // a race or an unwritten read, by thread order
         "emu_test_shared_race,      64,  CUDA_ERROR_LAUNCH_FAILED,          race",
         "emu_test_uninit_shared,    64,  CUDA_ERROR_LAUNCH_FAILED,          never written",
         "emu_test_oob_write,        64,  CUDA_ERROR_ILLEGAL_ADDRESS,        illegal address",
@@ -61,23 +61,29 @@ class EmulatedDeviceChecksTest {
         }
     }
 
+    /** 256 bytes straight from cuMemAlloc (the pool's smallest class: no rounding, nothing behind it). */
+    private static long exact(ai.polyv.cuda.driver.DeviceMemoryPool pool) {
+        return pool.allocate(256).address();
+    }
+
     /** Launches one broken kernel on one 64-element buffer per pointer argument and prints what came back. */
     public static final class Child {
         public static void main(String[] args) {
             String kernel = args[0];
             int threads = Integer.parseInt(args[1]);
-            JCudaDriver.setExceptionsEnabled(false);
             try (CudaContext ctx = CudaContext.open(0); CudaStream stream = new CudaStream();
                  CudaModule module = new CudaModule("emu_test", "broken test kernels".getBytes(StandardCharsets.US_ASCII));
-                 DeviceArena arena = new DeviceArena()) {
+                 DeviceArena arena = new DeviceArena();
+                 ai.polyv.cuda.driver.DeviceMemoryPool pool = ai.polyv.cuda.driver.DeviceMemoryPool.forCurrentContext()) {
                 DeviceTensor f = arena.upload("x", new float[256], 256), o = arena.alloc("out", F32, 64);
                 DeviceTensor i = arena.upload("xi", new int[64], 64), oi = arena.alloc("outi", I32, 64);
                 DeviceTensor bf = arena.uploadBf16("a", new float[17 * 16], 17 * 16), ou = arena.alloc("regs", I32, 32, 4);
                 Object[] kernelArgs = switch (kernel) {
                     case "emu_test_missing_sync" -> new Object[] {f, o};
                     case "emu_test_shared_race", "emu_test_uninit_shared", "emu_test_divergent_sync", "emu_test_launch_bounds" -> new Object[] {o};
-                    case "emu_test_oob_write" -> new Object[] {o, 64};
-                    case "emu_test_oob_read" -> new Object[] {arena.upload("x64", new float[64], 64), o, 64};
+                    // exactly 64 floats from the driver (a DeviceArena tensor has guard bytes behind it, inside its allocation)
+                    case "emu_test_oob_write" -> new Object[] {exact(pool), 64};
+                    case "emu_test_oob_read" -> new Object[] {exact(pool), o, 64};
                     case "emu_test_partial_shuffle" -> new Object[] {i, oi};
                     case "emu_test_ldmatrix_bad_rows" -> new Object[] {bf, 0, ou};
                     case "emu_test_cp_async_no_wait" -> new Object[] {bf, o};
