@@ -93,3 +93,16 @@ extern "C" __global__ void emu_test_cp_async_no_wait(const unsigned short* a, fl
     polyv::cp_async_commit();
     out[lane] = (float)s[lane * 8];  // needs cp_async_wait<0>() first
 }
+
+// Each half warp shuffles with its own mask, but lanes 16..31 name the whole warp. block = 32.
+extern "C" __global__ void emu_test_mask_mismatch(const int* x, int* out) {
+    const int lane = threadIdx.x;
+    const unsigned mask = lane < 16 ? 0x0000ffffu : 0xffffffffu;
+    out[lane] = __shfl_xor_sync(mask, x[lane], 1);
+}
+
+// A full-mask shuffle in a block of 16 threads: lanes 16..31 do not exist. block = 16.
+extern "C" __global__ void emu_test_missing_lanes(const int* x, int* out) {
+    const int lane = threadIdx.x;
+    out[lane] = __shfl_xor_sync(0xffffffffu, x[lane], 1);
+}
