@@ -27,10 +27,10 @@ extern "C" __global__ void emu_test_uninit_shared(float* out) {
     out[threadIdx.x] = s[63 - threadIdx.x];
 }
 
-// Writes one element past the end of out[n]. block = 64, n = 64 elements allocated.
+// Writes one element past the end of out[n]: the last thread writes out[n] (any block size <= n + 1; the
+// self-test launches 64 threads with n = 64, the driver test 1 thread with n = its element count).
 extern "C" __global__ void emu_test_oob_write(float* out, int n) {
-    out[threadIdx.x + 1] = 1.0f;  // thread n-1 writes out[n]
-    (void)n;
+    out[n - static_cast<int>(blockDim.x) + 1 + static_cast<int>(threadIdx.x)] = 1.0f;
 }
 
 // Reads one element past the end of x[n].
