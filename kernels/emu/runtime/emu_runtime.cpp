@@ -9,7 +9,9 @@
 //    collective or its end; the scheduler then picks the next one.
 //  - Order: between two synchronisation points the runnable fibers run in an order shuffled per round
 //    from a per-block RNG (seed polyv_emu_set_seed / env POLYV_EMU_SEED, mixed with the block index),
-//    so a missing barrier changes results from seed to seed (and the race detector reports it).
+//    so a missing barrier changes results from seed to seed (and the race detector reports it). Within
+//    a round a fiber that parks hands over directly to the next fiber of the order (one context switch
+//    per park); the scheduler only starts rounds, releases barriers and reports deadlocks.
 //  - __syncthreads: releases when every thread that has not exited waits at a barrier (exited
 //    threads count as arrived, as on sm_70+); threads waiting at different __syncthreads sites
 //    (file:line) are reported as a divergent barrier; nothing runnable and no barrier to release is a
@@ -18,6 +20,8 @@
 //    a lane parks with (kind, mask, operands); when every lane named in the mask has parked at the same
 //    kind with the same mask the results are computed (CUDA / PTX semantics) and the lanes resume. A
 //    lane of the mask that exited, waits at __syncthreads or at another collective/mask is an error.
+//    Each warp keeps its lanes' states as bit sets, so this check costs O(1) per parked lane when all
+//    waiting lanes of the warp wait at one (kind, mask), and a scan of the waiting lanes otherwise.
 //  - Memory checks: the kernel translation units are compiled with -fsanitize=thread, so g++ calls
 //    __tsan_readN / __tsan_writeN before every load and store that may touch memory; this file defines
 //    those symbols (libtsan is never linked). Each access is classified:
