@@ -9,7 +9,9 @@
 //    collective or its end; the scheduler then picks the next one.
 //  - Order: between two synchronisation points the runnable fibers run in an order shuffled per round
 //    from a per-block RNG (seed polyv_emu_set_seed / env POLYV_EMU_SEED, mixed with the block index),
-//    so a missing barrier changes results from seed to seed (and the race detector reports it).
+//    so a missing barrier changes results from seed to seed (and the race detector reports it). Within
+//    a round a fiber that parks hands over directly to the next fiber of the order (one context switch
+//    per park); the scheduler only starts rounds, releases barriers and reports deadlocks.
 //  - __syncthreads: releases when every thread that has not exited waits at a barrier (exited
 //    threads count as arrived, as on sm_70+); threads waiting at different __syncthreads sites
 //    (file:line) are reported as a divergent barrier; nothing runnable and no barrier to release is a
@@ -18,6 +20,8 @@
 //    a lane parks with (kind, mask, operands); when every lane named in the mask has parked at the same
 //    kind with the same mask the results are computed (CUDA / PTX semantics) and the lanes resume. A
 //    lane of the mask that exited, waits at __syncthreads or at another collective/mask is an error.
+//    Each warp keeps its lanes' states as bit sets, so this check costs O(1) per parked lane when all
+//    waiting lanes of the warp wait at one (kind, mask), and a scan of the waiting lanes otherwise.
 //  - Memory checks: the kernel translation units are compiled with -fsanitize=thread, so g++ calls
 //    __tsan_readN / __tsan_writeN before every load and store that may touch memory; this file defines
 //    those symbols (libtsan is never linked). Each access is classified:
@@ -152,13 +156,27 @@ struct Kernel {
     unsigned max_dyn_smem;  // opt-in (polyv_emu_kernel_set_max_dynamic_smem), 0 = none
 };
 
+// Per warp: the lanes' states as bit sets (bit l = lane l), so that the collective checks after a lane
+// parks cost O(1) when every waiting lane waits at the same collective (the common case).
+struct Warp {
+    uint32_t exist = 0;        // lanes that exist in the block
+    uint32_t ready = 0;        // READY (the running fiber included)
+    uint32_t coll = 0;         // parked at a warp collective
+    bool mixed = false;        // the lanes of coll may wait at different (kind, mask)
+    int kind0 = 0;             // when !mixed and coll != 0: the (kind, mask) every lane of coll waits at
+    unsigned mask0 = 0;
+    std::vector<unsigned> masks;  // mask of generation g at [g - 1]
+};
+
 struct Launch {
     const Kernel* k = nullptr;
     void** params = nullptr;
     EmuUint3 grid{}, block{}, bidx{};
     int nthreads = 0;
     std::vector<Fiber>* fibers = nullptr;
-    std::vector<std::vector<unsigned>> warp_masks;  // per warp: mask of generation g at [g - 1]
+    std::vector<Warp> warps;
+    std::vector<int> order;  // this round's shuffled READY fibers; order[pos..] have not run yet
+    size_t pos = 0;
     uint32_t epoch = 0, block_start = 0;
     void* sched_sp = nullptr;
     int err = 0;
@@ -166,11 +184,14 @@ struct Launch {
     uint64_t rng = 0;
     // allocation snapshot, sorted by base
     std::vector<std::pair<uintptr_t, uintptr_t>> allocs;
-    size_t last_alloc = 0;
+    std::pair<uintptr_t, uintptr_t> hit[4] = {};  // the allocations of the last hits (most recent first)
 };
 
-thread_local Launch* g_launch = nullptr;
-thread_local Fiber* g_cur = nullptr;
+// The running launch and fiber. Plain globals, not thread_local: launches are serialised by
+// g_launch_mu and only the launching thread runs kernel code (the instrumented translation units), and a
+// thread_local in the shared libcuda.so.1 costs a __tls_get_addr call on every checked load and store.
+Launch* g_launch = nullptr;
+Fiber* g_cur = nullptr;
 
 std::mutex g_launch_mu;   // one launch at a time (shared region, shadow and epochs are global)
 std::mutex g_alloc_mu;
@@ -270,7 +291,7 @@ void report(int code, const std::string& m) {
 bool ordered(int u, uint32_t g_u, int t) {
     if (u / 32 != t / 32) return false;
     const Launch* L = g_launch;
-    const std::vector<unsigned>& m = L->warp_masks[t / 32];
+    const std::vector<unsigned>& m = L->warps[t / 32].masks;
     const uint32_t last = (*L->fibers)[t].last_gen;
     const unsigned bits = (1u << (u % 32)) | (1u << (t % 32));
     for (uint32_t g = g_u + 1; g <= last && g <= m.size(); ++g)
@@ -278,7 +299,7 @@ bool ordered(int u, uint32_t g_u, int t) {
     return false;
 }
 
-uint32_t cur_gen(int tid) { return static_cast<uint32_t>(g_launch->warp_masks[tid / 32].size()); }
+uint32_t cur_gen(int tid) { return static_cast<uint32_t>(g_launch->warps[tid / 32].masks.size()); }
 
 enum AccessKind { RD = 0, WR = 1, AT = 2 };
 
@@ -328,18 +349,27 @@ bool shared_access(int tid, size_t off, size_t n, int kind, const char* what = n
     return true;
 }
 
-bool in_allocs(uintptr_t a, size_t n) {
+bool in_allocs_slow(uintptr_t a, size_t n) {
     Launch* L = g_launch;
     auto& v = L->allocs;
-    if (L->last_alloc < v.size() && a >= v[L->last_alloc].first && a + n <= v[L->last_alloc].second) return true;
     auto it = std::upper_bound(v.begin(), v.end(), std::make_pair(a, UINTPTR_MAX));
     if (it == v.begin()) return false;
     --it;
     if (a >= it->first && a + n <= it->second) {
-        L->last_alloc = static_cast<size_t>(it - v.begin());
+        L->hit[3] = L->hit[2], L->hit[2] = L->hit[1], L->hit[1] = L->hit[0];
+        L->hit[0] = *it;
         return true;
     }
     return false;
+}
+
+// The whole access [a, a + n) inside one registered allocation (the hit cache holds only real
+// allocations; empty slots are [0, 0) and never contain an access).
+inline bool in_allocs(uintptr_t a, size_t n) {
+    const auto* h = g_launch->hit;
+    for (int i = 0; i < 4; ++i)
+        if (a - h[i].first < h[i].second - h[i].first && a + n <= h[i].second) return true;
+    return in_allocs_slow(a, n);
 }
 
 std::string nearest_alloc(uintptr_t a) {
@@ -512,47 +542,86 @@ void complete(int w, unsigned mask) {
             break;
         }
     }
-    L->warp_masks[w].push_back(mask);
-    const uint32_t gen = static_cast<uint32_t>(L->warp_masks[w].size());
-    for (int l = 0; l < 32; ++l)
-        if ((mask >> l) & 1) {
-            lane_in(l).last_gen = gen;
-            lane_in(l).state = READY;
-        }
+    Warp& W = L->warps[w];
+    W.masks.push_back(mask);
+    const uint32_t gen = static_cast<uint32_t>(W.masks.size());
+    for (unsigned m = mask; m; m &= m - 1) {
+        Fiber& f = lane_in(__builtin_ctz(m));
+        f.last_gen = gen;
+        f.state = READY;
+    }
+    W.ready |= mask;
+    W.coll &= ~mask;
+    if (!W.coll) W.mixed = false;
 }
 
-// After a lane of warp w parked, exited or reached a barrier: complete the collectives that can be,
-// report the ones that never can.
+// After a lane of warp w parked, exited or reached a barrier (its bit already moved out of W.ready):
+// complete the collectives that can be, report the ones that never can. Same outcome as checking every
+// waiting lane l in lane order against every lane m of its mask (m must exist, and be READY, meaning
+// not arrived yet, or wait at the same kind with the same mask), completing l's collective when every
+// lane of its mask has arrived; the lanes waiting with one (kind, mask) give one answer, so each such
+// group is checked once, at its lowest lane. O(1) when every waiting lane waits at one (kind, mask).
 void check_warp(int w) {
     Launch* L = g_launch;
+    Warp& W = L->warps[w];
     const int base = w * 32;
-    for (int l = 0; l < 32 && base + l < L->nthreads; ++l) {
-        Fiber& f = fib(base + l);
-        if (f.state != COLL) continue;
-        bool all = true;
-        for (int m = 0; m < 32; ++m) {
-            if (!((f.mask >> m) & 1)) continue;
-            if (base + m >= L->nthreads) {
+    uint32_t todo = W.coll;
+    while (todo) {
+        const int l = __builtin_ctz(todo);
+        const Fiber& f = fib(base + l);
+        uint32_t same;
+        if (!W.mixed) {
+            same = W.coll;
+        } else {
+            same = 0;
+            for (uint32_t c = W.coll; c; c &= c - 1) {
+                const Fiber& g = fib(base + __builtin_ctz(c));
+                if (g.kind == f.kind && g.mask == f.mask) same |= 1u << __builtin_ctz(c);
+            }
+        }
+        todo &= ~same;
+        const uint32_t nonex = f.mask & ~W.exist, bad = f.mask & W.exist & ~W.ready & ~same;
+        if (nonex | bad) {
+            const int m = __builtin_ctz(nonex | bad);
+            if ((nonex >> m) & 1)
                 report(719, fmt("%s(mask 0x%08x) at %s:%d by %s names lane %d, which does not exist (block of %d threads)",
                                 kind_name(f.kind), f.mask, f.file, f.line, thr(f.tid).c_str(), m, L->nthreads));
-                return;
-            }
-            Fiber& g = fib(base + m);
-            if (g.state == READY) {
-                all = false;
-                continue;
-            }
-            if (g.state == COLL && g.kind == f.kind && g.mask == f.mask) continue;
-            report(719, fmt("warp collective mismatch in warp %d: lane %d waits in %s:%d %s(mask 0x%08x) but lane %d "
-                            "named in that mask is %s",
-                            w, l, f.file, f.line, kind_name(f.kind), f.mask, m, wait_desc(g).c_str()));
+            else
+                report(719, fmt("warp collective mismatch in warp %d: lane %d waits in %s:%d %s(mask 0x%08x) but lane %d "
+                                "named in that mask is %s",
+                                w, l, f.file, f.line, kind_name(f.kind), f.mask, m, wait_desc(fib(base + m)).c_str()));
             return;
         }
-        if (all) {
+        if (!(f.mask & W.ready)) {
             complete(w, f.mask);
             if (L->err) return;
         }
     }
+}
+
+// The running fiber f left READY (collective, barrier, exit; its Warp bits already updated): checks its
+// warp, then switches straight to the next READY fiber of this round's order (no detour through the
+// scheduler), or back to the scheduler when the round is over. Returns when f is resumed.
+void park(Fiber* f) {
+    Launch* L = g_launch;
+    check_warp(f->tid / 32);  // an error switches to the scheduler from report() and never returns
+    std::vector<Fiber>& fs = *L->fibers;
+    while (L->pos < L->order.size()) {
+        Fiber& nx = fs[L->order[L->pos++]];
+        if (nx.state != READY) continue;
+        g_cur = &nx;
+        polyv_emu_ctx_switch(&f->sp, nx.sp);
+        return;
+    }
+    g_cur = nullptr;
+    polyv_emu_ctx_switch(&f->sp, L->sched_sp);
+}
+
+// The running fiber f stops at a barrier (BAR) or exits (DONE).
+void leave(Fiber* f, State st) {
+    f->state = st;
+    g_launch->warps[f->tid / 32].ready &= ~(1u << (f->tid % 32));
+    park(f);
 }
 
 // Collective entry from a fiber: parks and returns once complete.
@@ -572,7 +641,18 @@ void collective(int kind, unsigned mask, const char* file, int line) {
     f->file = file;
     f->line = line;
     f->state = COLL;
-    switch_to_sched();
+    Warp& W = g_launch->warps[f->tid / 32];
+    const uint32_t bit = 1u << (f->tid % 32);
+    if (!W.coll) {
+        W.kind0 = kind;
+        W.mask0 = mask;
+        W.mixed = false;
+    } else if (W.kind0 != kind || W.mask0 != mask) {
+        W.mixed = true;
+    }
+    W.ready &= ~bit;
+    W.coll |= bit;
+    park(f);
 }
 
 // ---- block scheduler -----------------------------------------------------------------------------
@@ -611,7 +691,14 @@ void run_block() {
         f.idx = {t % L->block.x, (t / L->block.x) % L->block.y, t / (L->block.x * L->block.y)};
     }
     if (g_shm_size) memset(reinterpret_cast<void*>(g_shm_lo), 0xff, g_shm_size);
-    L->warp_masks.assign((n + 31) / 32, {});
+    L->warps.resize((n + 31) / 32);
+    for (int w = 0; w < (n + 31) / 32; ++w) {
+        Warp& W = L->warps[w];
+        W.exist = W.ready = n - w * 32 >= 32 ? 0xffffffffu : (1u << (n - w * 32)) - 1;
+        W.coll = 0;
+        W.mixed = false;
+        W.masks.clear();
+    }
     L->block_start = L->epoch = ++g_epoch;
     const uint64_t bl = (static_cast<uint64_t>(L->bidx.z) * L->grid.y + L->bidx.y) * L->grid.x + L->bidx.x;
     L->rng = g_seed.load() * 0x9E3779B97F4A7C15ull ^ (bl + 0x1234567ull);
@@ -643,7 +730,10 @@ void run_block() {
                 ++g_epoch;
                 L->epoch = g_epoch;
                 for (int t = 0; t < n; ++t)
-                    if (fs[t].state == BAR) fs[t].state = READY;
+                    if (fs[t].state == BAR) {
+                        fs[t].state = READY;
+                        L->warps[t / 32].ready |= 1u << (t % 32);
+                    }
                 continue;
             }
             std::string d;
@@ -657,17 +747,18 @@ void run_block() {
                             d.c_str(), n - done > shown ? "; ..." : ""));
             return;
         }
-        for (size_t i = ready.size(); i > 1; --i) std::swap(ready[i - 1], ready[splitmix(L->rng) % i]);
-        for (int t : ready) {
-            Fiber& f = fs[t];
-            if (f.state != READY) continue;
-            g_cur = &f;
-            polyv_emu_ctx_switch(&L->sched_sp, f.sp);
-            g_cur = nullptr;
-            if (L->err) return;
-            if (f.state != READY) check_warp(t / 32);
-            if (L->err) return;
-        }
+        // Fisher-Yates with a multiply-shift bound (no division): i <= 1024, 32 random bits suffice.
+        for (size_t i = ready.size(); i > 1; --i)
+            std::swap(ready[i - 1], ready[(static_cast<uint64_t>(static_cast<uint32_t>(splitmix(L->rng))) * i) >> 32]);
+        // Run the round: the first fiber from here, each one then hands over to the next itself (park);
+        // the last one of the round (or an error) comes back here.
+        L->order.swap(ready);
+        L->pos = 1;
+        g_cur = &fs[L->order[0]];
+        polyv_emu_ctx_switch(&L->sched_sp, g_cur->sp);
+        g_cur = nullptr;
+        ready.swap(L->order);
+        if (L->err) return;
     }
 }
 
@@ -676,8 +767,7 @@ void run_block() {
 extern "C" void polyv_emu_fiber_main() {
     Launch* L = g_launch;
     L->k->def.tramp(L->k->def.fn, L->params);
-    g_cur->state = DONE;
-    switch_to_sched();
+    leave(g_cur, DONE);
     __builtin_trap();
 }
 
@@ -820,10 +910,9 @@ EmuUint3 polyv_emu_grid_dim(void) { return g_launch ? g_launch->grid : EmuUint3{
 
 void polyv_emu_syncthreads(const char* file, int line) {
     Fiber* f = g_cur;
-    f->state = BAR;
     f->file = file;
     f->line = line;
-    switch_to_sched();
+    leave(f, BAR);
 }
 
 void polyv_emu_syncwarp(unsigned mask, const char* file, int line) { collective(K_SYNCWARP, mask, file, line); }
@@ -844,11 +933,10 @@ unsigned polyv_emu_vote(int mode, unsigned mask, uint64_t v, const char* file, i
 }
 
 unsigned polyv_emu_activemask(void) {
-    Launch* L = g_launch;
-    const int base = g_cur->tid / 32 * 32;
+    const Warp& W = g_launch->warps[g_cur->tid / 32];
     unsigned m = 0;
-    for (int l = 0; l < 32 && base + l < L->nthreads; ++l)
-        if (fib(base + l).state != DONE) m |= 1u << l;
+    for (uint32_t e = W.exist; e; e &= e - 1)
+        if (fib(g_cur->tid / 32 * 32 + __builtin_ctz(e)).state != DONE) m |= e & -e;
     return m;
 }
 

@@ -27,10 +27,10 @@ extern "C" __global__ void emu_test_uninit_shared(float* out) {
     out[threadIdx.x] = s[63 - threadIdx.x];
 }
 
-// Writes one element past the end of out[n]. block = 64, n = 64 elements allocated.
+// Writes one element past the end of out[n]: the last thread writes out[n] (any block size <= n + 1; the
+// self-test launches 64 threads with n = 64, the driver test 1 thread with n = its element count).
 extern "C" __global__ void emu_test_oob_write(float* out, int n) {
-    out[threadIdx.x + 1] = 1.0f;  // thread n-1 writes out[n]
-    (void)n;
+    out[n - static_cast<int>(blockDim.x) + 1 + static_cast<int>(threadIdx.x)] = 1.0f;
 }
 
 // Reads one element past the end of x[n].
@@ -92,4 +92,17 @@ extern "C" __global__ void emu_test_cp_async_no_wait(const unsigned short* a, fl
     polyv::cp_async_16(&s[lane * 8], a + lane * 8, 16);
     polyv::cp_async_commit();
     out[lane] = (float)s[lane * 8];  // needs cp_async_wait<0>() first
+}
+
+// Each half warp shuffles with its own mask, but lanes 16..31 name the whole warp. block = 32.
+extern "C" __global__ void emu_test_mask_mismatch(const int* x, int* out) {
+    const int lane = threadIdx.x;
+    const unsigned mask = lane < 16 ? 0x0000ffffu : 0xffffffffu;
+    out[lane] = __shfl_xor_sync(mask, x[lane], 1);
+}
+
+// A full-mask shuffle in a block of 16 threads: lanes 16..31 do not exist. block = 16.
+extern "C" __global__ void emu_test_missing_lanes(const int* x, int* out) {
+    const int lane = threadIdx.x;
+    out[lane] = __shfl_xor_sync(0xffffffffu, x[lane], 1);
 }

@@ -144,6 +144,16 @@ static void test_good2() {
         }
         result(ok, "good emu_test_shuffles", r.rc ? r.err : "");
     }
+    for (uint64_t seed : {1, 2, 3}) {
+        polyv_emu_set_seed(seed);
+        std::vector<int> x(32);
+        for (int i = 0; i < 32; ++i) x[i] = i * i + 7;
+        Buf<int> X(x), out(32);
+        Run r = launchk("emu_test_half_warps", {1, 1, 1}, {32, 1, 1}, X.p(), out.p());
+        bool ok = r.rc == 0;
+        for (int l = 0; l < 32 && ok; ++l) ok = out[l] == x[l ^ 1] + x[l ^ 16];
+        result(ok, "good emu_test_half_warps seed " + std::to_string(seed), r.rc ? r.err : "");
+    }
 }
 
 // ---- broken test kernels: must be reported -------------------------------------------------------
@@ -165,6 +175,10 @@ static void test_broken() {
         Buf<int> X(xi), O(32);
         expect("emu_test_partial_shuffle" + s, 719, launchk("emu_test_partial_shuffle", {1, 1, 1}, {32, 1, 1}, X.p(), O.p()),
                "lane");
+        expect("emu_test_mask_mismatch" + s, 719, launchk("emu_test_mask_mismatch", {1, 1, 1}, {32, 1, 1}, X.p(), O.p()),
+               "mismatch");
+        expect("emu_test_missing_lanes" + s, 719, launchk("emu_test_missing_lanes", {1, 1, 1}, {16, 1, 1}, X.p(), O.p()),
+               "does not exist");
     }
     polyv_emu_set_seed(1);
     expect("emu_test_uninit_shared", 719, launchk("emu_test_uninit_shared", {1, 1, 1}, {64, 1, 1}, out.p()), "never written");

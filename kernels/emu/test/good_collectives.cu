@@ -22,3 +22,13 @@ extern "C" __global__ void emu_test_shuffles(const int* x, int* out) {
     o[6] = (int)__match_any_sync(0xffffffffu, v % 3);
     o[7] = lane < 16 ? __shfl_xor_sync(0x0000ffffu, v, 1) : -1;  // partial mask, only its lanes take part
 }
+
+// The two half warps shuffle at the same time, each with its own mask (two collectives of one warp in
+// flight together), then the whole warp; out[lane] = x[lane ^ 1] + x[lane ^ 16]. block = 32.
+extern "C" __global__ void emu_test_half_warps(const int* x, int* out) {
+    const int lane = threadIdx.x;
+    const unsigned mask = lane < 16 ? 0x0000ffffu : 0xffff0000u;
+    const int a = __shfl_xor_sync(mask, x[lane], 1);
+    const int b = __shfl_xor_sync(0xffffffffu, x[lane], 16);
+    out[lane] = a + b;
+}
