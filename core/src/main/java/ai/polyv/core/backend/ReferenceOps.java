@@ -1,5 +1,6 @@
 package ai.polyv.core.backend;
 
+import ai.polyv.core.cpu.Erf;
 import ai.polyv.core.tensor.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -71,7 +72,7 @@ public final class ReferenceOps {
     }
 
     public static float gelu(float v) {
-        return (float) (0.5 * v * (1.0 + Erf.erf(v / Math.sqrt(2.0))));
+        return (float) Erf.geluRef(v);
     }
 
     public static void siluMul(Tensor gate, Tensor up, Tensor out) {
