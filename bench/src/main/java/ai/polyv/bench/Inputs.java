@@ -1,6 +1,6 @@
 package ai.polyv.bench;
 
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -5,7 +5,7 @@ import ai.polyv.core.backend.ExpertWeights;
 import ai.polyv.core.backend.Workspace;
 import ai.polyv.core.model.MoeRouter;
 import ai.polyv.core.backend.TokenPermutation;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;

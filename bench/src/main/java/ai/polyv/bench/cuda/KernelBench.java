@@ -8,9 +8,9 @@ import ai.polyv.cuda.kernels.MoeRouterKernel;
 import ai.polyv.cuda.kernels.TokenPermutationKernel;
 import ai.polyv.cuda.kernels.WindowAttentionKernel;
 
-import static ai.polyv.cuda.kernels.DeviceDType.BF16;
-import static ai.polyv.cuda.kernels.DeviceDType.F32;
-import static ai.polyv.cuda.kernels.DeviceDType.I32;
+import static ai.polyv.loader.safetensors.DType.BF16;
+import static ai.polyv.loader.safetensors.DType.F32;
+import static ai.polyv.loader.safetensors.DType.I32;
 
 import ai.polyv.cuda.driver.CudaException;
 import ai.polyv.cuda.driver.KernelLibrary;

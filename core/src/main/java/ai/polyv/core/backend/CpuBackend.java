@@ -1,6 +1,6 @@
 package ai.polyv.core.backend;
 
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -41,11 +41,7 @@ public final class CpuBackend implements Backend {
     }
 
     static WeightFormat format(Tensor w) {
-        return switch (w.dtype()) {
-            case F32 -> WeightFormat.F32;
-            case BF16 -> WeightFormat.BF16;
-            case F16 -> WeightFormat.F16;
-        };
+        return WeightFormat.of(w.dtype());
     }
 
     @Override

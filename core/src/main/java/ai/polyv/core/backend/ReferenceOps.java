@@ -1,7 +1,7 @@
 package ai.polyv.core.backend;
 
 import ai.polyv.core.cpu.Erf;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

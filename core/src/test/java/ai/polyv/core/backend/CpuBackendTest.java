@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.polyv.core.cpu.Erf;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -7,7 +7,7 @@ import ai.polyv.core.cpu.WeightFormat;
 import ai.polyv.core.model.LoadBalance;
 import ai.polyv.core.model.MoeRouter;
 import ai.polyv.core.backend.TokenPermutation;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 
 /**
