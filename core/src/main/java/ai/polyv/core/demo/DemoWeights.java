@@ -15,7 +15,7 @@ import java.util.random.RandomGeneratorFactory;
 
 /**
  * The demo's small random-weight PolyV: its config and, for any PolyV config, the full list of
- * checkpoint tensors (hub names, shapes, SPEC.md section 3) with a deterministic initialisation.
+ * checkpoint tensors (hub names, shapes, docs/spec.md §3) with a deterministic initialisation.
  *
  * <p>Values: norm weights 1, biases 0, every other weight normal(0, 0.02) drawn from
  * {@code L64X128MixRandom} seeded with {@code SEED ^ name.hashCode()} (independent of write order),

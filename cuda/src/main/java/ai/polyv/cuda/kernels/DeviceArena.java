@@ -14,7 +14,7 @@ import jcuda.driver.JCudaDriver;
 /**
  * Device allocations for kernel tests and benchmarks, freed together on {@link #close}. Every
  * allocation gets {@link #GUARD_BYTES} of guard after it; {@link #poison} fills tensor and guard with a
- * pattern (NaN for floats) and {@link #guardIntact} checks the guard afterwards (STYLE.md 4). The
+ * pattern (NaN for floats) and {@link #guardIntact} checks the guard afterwards (docs/style.md 4). The
  * runtime's own DeviceMemoryPool is the production allocator; this is deliberately simple.
  */
 public final class DeviceArena implements AutoCloseable {

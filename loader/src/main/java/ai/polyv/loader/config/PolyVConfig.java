@@ -24,7 +24,7 @@ import java.util.function.Predicate;
 
 /**
  * A PolyV model's config.json: the Qwen2.5-VL backbone plus PolyV's optional {@code moe}, {@code synergy} and
- * {@code position_3d} objects (SPEC section 3).
+ * {@code position_3d} objects (docs/spec.md §3).
  *
  * <p>Two layouts are read: hub-flat (text keys at top level, {@code vision_config} nested; the golden data's
  * form) and nested ({@code text_config} holding the text keys; a text key is looked up there first, then at

@@ -145,7 +145,7 @@ public final class Tape {
         return record(new Op.Silu(x, y), y, x);
     }
 
-    /** GELU with the exact erf (SPEC: merger and synergy heads). */
+    /** GELU with the exact erf (docs/spec.md §1-2: merger and synergy heads). */
     public Var gelu(Var x) {
         Var y = out(x.rows, x.cols, x);
         for (int i = 0; i < x.value.length; i++) {
