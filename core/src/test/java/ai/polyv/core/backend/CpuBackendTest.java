@@ -1,5 +1,6 @@
 package ai.polyv.core.backend;
 
+import static ai.polyv.testsupport.RelativeError.relL2;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -37,14 +38,6 @@ class CpuBackendTest {
         return a;
     }
 
-    static double relErr(float[] a, float[] b) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            num += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / Math.max(den, 1e-30));
-    }
 
     @Test
     void matmulWithBiasMatchesReferenceForF32AndBf16Weights() {
@@ -58,7 +51,7 @@ class CpuBackendTest {
                 be.fill(out, Float.NaN); // poison: every element must be written
                 be.matmul(x, w, b, out);
                 ReferenceOps.matmul(x, w, b, ref);
-                assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+                assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
                 // BF16 copy of the weight
                 MemorySegment bf = arena.allocate(2L * m * k);
                 float[] wf = w.toFloatArray();
@@ -66,7 +59,7 @@ class CpuBackendTest {
                 Tensor wb = be.weight(DType.BF16, bf, m, k);
                 be.matmul(x, wb, null, out);
                 ReferenceOps.matmul(x, wb, null, ref);
-                assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+                assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
             }
         }
     }
@@ -95,7 +88,7 @@ class CpuBackendTest {
             be.fill(out, Float.NaN);
             be.attentionSegments(q, k, v, out, heads, cu);
             ReferenceOps.attentionSegments(q, k, v, ref, heads, cu);
-            assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+            assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
             // a segment of one token attends only to itself: output = its own value row
             float[] o = out.toFloatArray(), vv = v.toFloatArray();
             for (int c = 0; c < heads * hd; c++) assertEquals(vv[c], o[c], 1e-6);
@@ -112,7 +105,7 @@ class CpuBackendTest {
             be.fill(out, Float.NaN);
             be.attentionCausal(q, k, v, out, heads, kvh, start);
             ReferenceOps.attentionCausal(q, k, v, ref, heads, kvh, start);
-            assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+            assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
             // rows past start+n must not influence the result
             Tensor k2 = ws.f32(k.toFloatArray(), cap, kvh * hd);
             k2.rows(start + n, cap - start - n).copyFrom(randn((cap - start - n) * kvh * hd));
@@ -137,7 +130,7 @@ class CpuBackendTest {
                 Tensor out = ws.f32(n, heads * hd), ref = ws.f32(n, heads * hd);
                 be.attentionCausal(q, k, v, out, heads, kvh, start);
                 ReferenceOps.attentionCausal(q, k, v, ref, heads, kvh, start);
-                double e = relErr(out.toFloatArray(), ref.toFloatArray());
+                double e = relL2(out.toFloatArray(), ref.toFloatArray());
                 assertTrue(e < 1e-6, "causal " + java.util.Arrays.toString(s) + ": rel err " + e);
             }
             // segments: one segment of 1, primes, one longer than the vector length
@@ -149,7 +142,7 @@ class CpuBackendTest {
             Tensor out = ws.f32(n, heads * hd), ref = ws.f32(n, heads * hd);
             be.attentionSegments(q, k, v, out, heads, cu);
             ReferenceOps.attentionSegments(q, k, v, ref, heads, cu);
-            assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+            assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
         }
     }
 

@@ -1,5 +1,6 @@
 package ai.polyv.core.generate;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +26,7 @@ class PrefixCacheGenerationTest {
     @Test
     void secondTurnReusesTheFirstTurnsRowsAndGivesTheSameIds() {
         try (CpuBackend be = new CpuBackend(2);
-             PolyVModel model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), be)) {
+             PolyVModel model = PolyVModel.load(SharedData.golden("tiny-a"), be)) {
             int[] prompt = Arrays.stream(G.i64("image.input_ids")).mapToInt(Math::toIntExact).toArray();
             int[] s = G.shape("image.image0.frames_u8");
             VisionInput image = new VisionPreprocessor().image(new RgbFrames(1, s[1], s[2], G.u8("image.image0.frames_u8")));
@@ -59,7 +60,7 @@ class PrefixCacheGenerationTest {
     @Test
     void chunkedPrefillGivesTheGoldenIds() {
         try (CpuBackend be = new CpuBackend(2);
-             PolyVModel model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), be)) {
+             PolyVModel model = PolyVModel.load(SharedData.golden("tiny-a"), be)) {
             String[] cases = {"text", "image", "video", "mixed"};
             List<Generator.Job> jobs = new java.util.ArrayList<>();
             for (String c : cases) {
