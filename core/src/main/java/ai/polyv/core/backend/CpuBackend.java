@@ -10,6 +10,7 @@ import ai.polyv.core.cpu.Attention;
 import ai.polyv.core.cpu.BlockAttention;
 import ai.polyv.core.cpu.CpuKernels;
 import ai.polyv.core.cpu.CpuThreads;
+import ai.polyv.core.cpu.SoftmaxTopK;
 import ai.polyv.core.cpu.WeightFormat;
 
 /**
@@ -273,7 +274,7 @@ public final class CpuBackend implements Backend {
         CpuThreads.RangeTask task = (from, to) -> {
             float[] p = new float[m];
             boolean[] taken = new boolean[m];
-            for (int i = from; i < to; i++) ReferenceOps.softmaxTopKRow(x, (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
+            for (int i = from; i < to; i++) SoftmaxTopK.row(x, (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
         };
         if ((long) n * m < 8192) task.run(0, n);
         else threads.parallelFor(n, task);

@@ -31,7 +31,7 @@ public record LoadBalance(int tokens, double[] probSums, long[] top1Counts) {
         return new LoadBalance(n, sums, counts);
     }
 
-    /** {@code p[0..m) = softmax(logits[off .. off+m))} in float32: max, exp, sum, divide (as ReferenceOps.softmaxTopK). */
+    /** {@code p[0..m) = softmax(logits[off .. off+m))} in float32: max, exp, sum, divide (as the CPU router, {@code cpu.SoftmaxTopK.row}). */
     static void softmaxRow(float[] logits, int off, int m, float[] p) {
         float max = Float.NEGATIVE_INFINITY;
         for (int e = 0; e < m; e++) max = Math.max(max, logits[off + e]);

@@ -216,7 +216,9 @@ class CpuBackendTest {
     }
 
     @Test
-    void softmaxTopKMatchesReferenceBitForBit() {
+    void softmaxTopKMatchesReference() {
+        // the CPU router is float32 (PyTorch's order), the reference double (the references' rule): ids equal,
+        // weights within a few float32 roundings (softmax of at most 8 experts)
         // [rows, experts, k]: 1 row, 1 expert, primes, a threaded size (rows split over the threads)
         int[][] shapes = {{1, 1, 1}, {1, 5, 2}, {7, 13, 3}, {3000, 4, 2}, {2049, 8, 8}};
         try (Workspace ws = be.workspace()) {
@@ -231,7 +233,7 @@ class CpuBackendTest {
                     be.softmaxTopK(logits, k, renorm, ids, w);
                     ReferenceOps.softmaxTopK(logits, k, renorm, refIds, refW);
                     assertArrayEquals(refIds, ids, "ids " + n + "x" + m + " k=" + k);
-                    assertArrayEquals(refW, w, "weights " + n + "x" + m + " k=" + k);
+                    assertArrayEquals(refW, w, 1e-6f, "weights " + n + "x" + m + " k=" + k);
                 }
             }
         }
