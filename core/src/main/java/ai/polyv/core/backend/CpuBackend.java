@@ -1,5 +1,6 @@
 package ai.polyv.core.backend;
 
+import ai.polyv.loader.safetensors.Shape;
 import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -291,8 +292,7 @@ public final class CpuBackend implements Backend {
 
         @Override
         public Tensor f32(long... shape) {
-            long n = 1;
-            for (long d : shape) n *= d;
+            long n = Shape.numel(shape);
             return new Tensor(DType.F32, arena.allocate(Math.max(n, 0) * 4, 64).asSlice(0, n * 4), shape);
         }
 

@@ -1,5 +1,6 @@
 package ai.polyv.core.demo;
 
+import ai.polyv.loader.safetensors.Shape;
 import ai.polyv.loader.layout.WeightLayout;
 import ai.polyv.loader.config.MoeConfig;
 import ai.polyv.loader.config.PolyVConfig;
@@ -38,9 +39,7 @@ public final class DemoWeights {
      */
     public record TensorSpec(String name, long[] shape, Init init) {
         public long numel() {
-            long n = 1;
-            for (long d : shape) n *= d;
-            return n;
+            return Shape.numel(shape);
         }
 
         /** The tensor's values ({@code numel} floats), deterministic per name. */

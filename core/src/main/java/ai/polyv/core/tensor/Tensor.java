@@ -1,5 +1,6 @@
 package ai.polyv.core.tensor;
 
+import ai.polyv.loader.safetensors.Shape;
 import ai.polyv.loader.safetensors.DType;
 
 import java.lang.foreign.MemorySegment;
@@ -74,9 +75,7 @@ public final class Tensor {
     }
 
     public long numel() {
-        long n = 1;
-        for (long d : shape) n *= d;
-        return n;
+        return Shape.numel(shape);
     }
 
     /** Rows of the tensor viewed as 2-D: product of all dimensions but the last. */

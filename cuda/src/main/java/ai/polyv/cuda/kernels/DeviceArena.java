@@ -1,5 +1,6 @@
 package ai.polyv.cuda.kernels;
 
+import ai.polyv.loader.safetensors.Shape;
 import ai.polyv.loader.safetensors.DType;
 
 import java.util.ArrayList;
@@ -25,8 +26,7 @@ public final class DeviceArena implements AutoCloseable {
     private final List<CUdeviceptr> owned = new ArrayList<>();
 
     public DeviceTensor alloc(String name, DType type, long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
+        long n = Shape.numel(shape);
         long bytes = n * type.byteSize();
         CUdeviceptr p = new CUdeviceptr();
         CudaException.check(JCudaDriver.cuMemAlloc(p, allocatedBytes(bytes)), "cuMemAlloc");

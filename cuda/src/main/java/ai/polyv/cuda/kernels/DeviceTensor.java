@@ -1,5 +1,6 @@
 package ai.polyv.cuda.kernels;
 
+import ai.polyv.loader.safetensors.Shape;
 import java.util.Arrays;
 
 import ai.polyv.cuda.driver.DevicePointers;
@@ -58,9 +59,7 @@ public record DeviceTensor(String name, CUdeviceptr ptr, DType dtype, long[] sha
     }
 
     public long numel() {
-        long n = 1;
-        for (long d : shape) n *= d;
-        return n;
+        return Shape.numel(shape);
     }
 
     public boolean contiguous() {
