@@ -2,7 +2,7 @@ package ai.polyv.bench;
 
 import ai.polyv.core.backend.CpuBackend;
 import ai.polyv.core.backend.TokenPermutation;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package ai.polyv.bench;
 
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.Shape;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -31,8 +32,7 @@ public final class Inputs {
 
     /** A tensor of {@code dtype} and {@code shape} with values in {@code [-scale, scale)} (BF16/F16 rounded). */
     public Tensor random(DType dtype, float scale, long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
+        long n = Shape.numel(shape);
         MemorySegment seg = arena.allocate(n * dtype.byteSize(), 64);
         switch (dtype) {
             case F32 -> {
@@ -57,8 +57,7 @@ public final class Inputs {
 
     /** A tensor of {@code dtype} with every element {@code value} (BF16/F16 rounded). */
     public Tensor filled(DType dtype, float value, long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
+        long n = Shape.numel(shape);
         MemorySegment seg = arena.allocate(n * dtype.byteSize(), 64);
         switch (dtype) {
             case F32 -> {
@@ -78,8 +77,7 @@ public final class Inputs {
 
     /** An F32 tensor of zeros. */
     public Tensor zeros(long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
+        long n = Shape.numel(shape);
         return new Tensor(DType.F32, arena.allocate(n * 4, 64), shape);
     }
 

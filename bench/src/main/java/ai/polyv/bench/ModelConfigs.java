@@ -26,7 +26,7 @@ public final class ModelConfigs {
     }
 
     /**
-     * PolyV-7B (SPEC.md section 2): Qwen2.5-VL-7B's shapes (text 3584 wide, 28 layers, 28 heads over 4 KV heads of
+     * PolyV-7B (docs/spec.md §2): Qwen2.5-VL-7B's shapes (text 3584 wide, 28 layers, 28 heads over 4 KV heads of
      * 128, FFN 18944, vocabulary 152064, untied lm_head; the 32-block vision tower of width 1280) with the FFN of
      * layers 0, 4, ..., 24 replaced by 4 experts, top-2. No synergy heads (they are not on the inference path).
      */
@@ -37,8 +37,8 @@ public final class ModelConfigs {
     }
 
     /**
-     * Parameter counts of a config (from its expected tensors), in SPEC.md's convention for "LLM parameters":
-     * the decoder with its embedding table and without {@code lm_head} (PolyV-7B: 11.35B, SPEC's "11.3B total").
+     * Parameter counts of a config (from its expected tensors), in docs/spec.md's convention for "LLM parameters":
+     * the decoder with its embedding table and without {@code lm_head} (PolyV-7B: 11.35B, docs/spec.md's "11.3B total").
      *
      * @param total     every tensor (vision tower, decoder, lm_head, synergy heads)
      * @param llm       the decoder: every {@code model.*} tensor (embedding table included, lm_head not)

@@ -5,7 +5,7 @@ import ai.polyv.core.backend.ExpertWeights;
 import ai.polyv.core.backend.Workspace;
 import ai.polyv.core.model.MoeRouter;
 import ai.polyv.core.backend.TokenPermutation;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
@@ -14,7 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * {@code polyv bench moe}: the sparse MoE FFN as its named stages (SPEC / {@code MoeLayer}): router (logits
+ * {@code polyv bench moe}: the sparse MoE FFN as its named stages (docs/spec.md §2 / {@code MoeLayer}): router (logits
  * matmul + softmax + top-k), permutation (group by expert + row gather), experts (SwiGLU over each
  * expert's rows), weighted combine (scatter-add of {@code weight * expert(x)}), and the whole layer (the
  * four in sequence, one wall-clock time), at a given shape and token counts, against two floors: memory

@@ -7,7 +7,7 @@ import ai.polyv.loader.config.TokenIds;
 import ai.polyv.loader.config.VisionConfig;
 import ai.polyv.core.demo.DemoWeights;
 import ai.polyv.core.model.WeightSource;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import java.lang.foreign.Arena;
 import java.util.LinkedHashMap;
 import java.util.List;

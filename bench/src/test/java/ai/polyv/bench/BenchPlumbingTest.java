@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.polyv.core.backend.CpuBackend;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.lang.foreign.Arena;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import ai.polyv.loader.config.PolyVConfig;
 import org.junit.jupiter.api.Test;
 
-/** The polyv-7b benchmark config (SPEC.md section 2) and its parameter counts, computed by hand here. */
+/** The polyv-7b benchmark config (docs/spec.md §2) and its parameter counts, computed by hand here. */
 class ModelConfigsTest {
     // Qwen2.5-VL-7B text shapes
     static final long H = 3584, F = 18944, KV = 4 * 128, V = 152064;
@@ -39,7 +39,7 @@ class ModelConfigsTest {
         assertEquals(8_496_520_704L, p.llmActive());
         assertEquals(V * H, p.lmHead());
         assertEquals(p.llm() + p.lmHead() + p.vision(), p.total());                    // no synergy heads in this config
-        assertEquals(11.3, Math.floor(p.llm() / 1e8) / 10, 1e-9);                      // SPEC.md: "11.3B total"
+        assertEquals(11.3, Math.floor(p.llm() / 1e8) / 10, 1e-9);                      // docs/spec.md: "11.3B total"
     }
 
     @Test

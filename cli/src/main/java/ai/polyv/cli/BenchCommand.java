@@ -72,7 +72,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** GPU kernel benchmarks: every CUDA op and the four PolyV kernels against the ceilings measured in the same run. */
     @Command(name = "kernels", mixinStandardHelpOptions = true,
             description = "CUDA kernel benchmarks (every backend op in fp32 and bf16, the four PolyV kernels alone; CUDA events, medians) against "
-                    + "the device copy bandwidth and cuBLAS bf16 GEMM 8192^3 measured in the same run, with GPU.md's PyTorch medians.")
+                    + "the device copy bandwidth and cuBLAS bf16 GEMM 8192^3 measured in the same run, with docs/gpu.md's PyTorch medians.")
     static final class Kernels implements Callable<Integer> {
         @Option(names = "--json", paramLabel = "FILE", description = "also write the results as JSON")
         Path json;
@@ -104,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "End-to-end on the GPU with random BF16 weights made on the device (no file, no host copy): image prefill latency "
                     + "(448x448 image + 37 text tokens), vision encoder time, greedy decode tokens/s against the decode memory roofline.")
     static final class E2e implements Callable<Integer> {
-        @Option(names = "--config", defaultValue = "polyv-7b", description = "polyv-7b (SPEC.md) or mid (default: ${DEFAULT-VALUE})")
+        @Option(names = "--config", defaultValue = "polyv-7b", description = "polyv-7b (docs/spec.md) or mid (default: ${DEFAULT-VALUE})")
         String config;
 
         @Option(names = "--random-weights", description = "random weights made on the device (required: the only weight source of this benchmark)")

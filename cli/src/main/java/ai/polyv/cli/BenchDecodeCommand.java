@@ -8,7 +8,7 @@ import ai.polyv.bench.Ceilings;
 import ai.polyv.bench.DecodeBench;
 import ai.polyv.bench.RandomWeights;
 import ai.polyv.core.model.PolyVModel;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

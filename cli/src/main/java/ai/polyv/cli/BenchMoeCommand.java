@@ -8,7 +8,7 @@ import ai.polyv.bench.MoeBench;
 import ai.polyv.cuda.CudaBackend;
 import ai.polyv.bench.cuda.CudaStageClock;
 import ai.polyv.bench.cuda.GpuCeilings;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -6,7 +6,7 @@ import ai.polyv.bench.MachineInfo;
 import ai.polyv.bench.RandomWeights;
 import ai.polyv.bench.Timing;
 import ai.polyv.core.model.PolyVModel;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.train.autograd.Param;
 import ai.polyv.train.PolyVObjective;
 import ai.polyv.train.StepLosses;

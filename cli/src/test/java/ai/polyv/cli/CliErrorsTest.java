@@ -1,5 +1,6 @@
 package ai.polyv.cli;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -152,7 +153,7 @@ class CliErrorsTest {
 
     @Test
     void tokenizerOfAnotherModel() {
-        Path qwen = Path.of(System.getProperty("polyv.shared", "../shared"), "tokenizer", "qwen", "tokenizer.json");
+        Path qwen = SharedData.qwenTokenizer().resolve("tokenizer.json");
         assertOneLineError(generate("--model", TINY_A.toString(), "--prompt", "hi", "--tokenizer", qwen.toString()),
                 "151669 ids", "vocab_size is 2048");
     }

@@ -1,5 +1,6 @@
 package ai.polyv.cli;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code polyv generate} through the CLI entry point. */
 class GenerateCommandTest {
 
-    static final Path TINY_A = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
+    static final Path TINY_A = SharedData.golden("tiny-a");
 
     @TempDir
     Path tmp;

@@ -1,10 +1,10 @@
 package ai.polyv.cli;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.polyv.loader.TestPaths;
 import ai.polyv.loader.safetensors.Checkpoint;
 import ai.polyv.loader.safetensors.DType;
 import ai.polyv.loader.safetensors.SafetensorsWriter;
@@ -41,7 +41,7 @@ class InspectCommandTest {
 
     @Test
     void tinyAIsValidWithHandCountedParameters() {
-        Result r = run(TestPaths.golden("tiny-a").toString());
+        Result r = run(SharedData.golden("tiny-a").toString());
         assertEquals(0, r.status(), r.err());
         assertEquals("", r.err());
         // 157 tensors > 60: compact table, experts of both MoE layers in one row
@@ -62,7 +62,7 @@ class InspectCommandTest {
 
     @Test
     void allListsEveryTensorInNaturalOrder() {
-        Result r = run("--all", TestPaths.golden("tiny-a").toString());
+        Result r = run("--all", SharedData.golden("tiny-a").toString());
         assertEquals(0, r.status(), r.err());
         int l2 = r.out().indexOf("model.layers.2.input_layernorm.weight");
         int l10 = r.out().indexOf("model.layers.5.input_layernorm.weight");
@@ -73,7 +73,7 @@ class InspectCommandTest {
 
     @Test
     void shardedBf16TinyCAsJson() throws Exception {
-        Result r = run("--json", TestPaths.golden("tiny-c").toString());
+        Result r = run("--json", SharedData.golden("tiny-c").toString());
         assertEquals(0, r.status(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertTrue(j.get("valid").asBoolean());
@@ -109,7 +109,7 @@ class InspectCommandTest {
 
     @Test
     void truncatedFileExits2NamingTheProblem() throws Exception {
-        byte[] bytes = Files.readAllBytes(TestPaths.golden("tiny-a").resolve("model.safetensors"));
+        byte[] bytes = Files.readAllBytes(SharedData.golden("tiny-a").resolve("model.safetensors"));
         Path bad = tmp.resolve("cut.safetensors");
         Files.write(bad, java.util.Arrays.copyOf(bytes, bytes.length - 100));
         Result r = run(bad.toString());
@@ -122,7 +122,7 @@ class InspectCommandTest {
     /** tiny-a's tensors with {@code drop} removed and {@code replace} added, plus tiny-a's config.json. */
     private Path tinyAVariant(String drop, String replaceName, TensorSource replace) throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("ckpt"));
-        Path src = TestPaths.golden("tiny-a");
+        Path src = SharedData.golden("tiny-a");
         Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
         try (Checkpoint c = Checkpoint.open(src)) {
             Map<String, TensorSource> tensors = new LinkedHashMap<>();
@@ -164,7 +164,7 @@ class InspectCommandTest {
     @Test
     void singleFileWithoutConfigIsCheckedAsAFileOnly() {
         // golden.safetensors holds reference activations, not model weights: no config check applies
-        Result r = run(TestPaths.golden("tiny-a").resolve("golden.safetensors").toString());
+        Result r = run(SharedData.golden("tiny-a").resolve("golden.safetensors").toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("verdict: VALID (file checks; no config.json"), r.out());
     }

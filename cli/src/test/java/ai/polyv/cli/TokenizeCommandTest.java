@@ -1,5 +1,6 @@
 package ai.polyv.cli;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class TokenizeCommandTest {
-    static final Path QWEN = Path.of(System.getProperty("polyv.shared", "../../shared"), "tokenizer", "qwen");
+    static final Path QWEN = SharedData.qwenTokenizer();
     static final String TOKENIZER = QWEN.resolve("tokenizer.json").toString();
 
     @TempDir

@@ -328,7 +328,7 @@ public final class GenerationService implements AutoCloseable {
                 }
                 active = batch.size();
                 try {
-                    for (Generator.Batch.Finished f : batch.stepWithStops((id, token) -> push(running.get(id), token))) {
+                    for (Generator.Batch.Finished f : batch.step((id, token) -> push(running.get(id), token))) {
                         Running r = running.remove(f.id());
                         rows.remove(f.id());
                         if (r.consumerFailure != null) continue;             // already failed

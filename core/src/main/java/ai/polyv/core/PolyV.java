@@ -176,7 +176,7 @@ public final class PolyV implements AutoCloseable {
             prepared.add(prepare(requests.get(i)));
             streams.add(textStream(requests.get(i), (id, text) -> onToken.accept(request, id, text)));
         }
-        List<Generator.Result> rs = new Generator(model).generateWithStops(prepared.stream().map(Prepared::job).toList(), maxBatch,
+        List<Generator.Result> rs = new Generator(model).generate(prepared.stream().map(Prepared::job).toList(), maxBatch,
                 (i, id) -> streams.get(i).push(id));
         List<GenerationResult> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) out.add(prepared.get(i).result(rs.get(i), streams.get(i).finish()));

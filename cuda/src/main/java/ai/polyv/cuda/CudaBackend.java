@@ -18,7 +18,6 @@ import ai.polyv.core.backend.Workspace;
 import ai.polyv.cuda.kernels.AttentionKernels;
 import ai.polyv.cuda.kernels.ConvertKernel;
 import ai.polyv.cuda.kernels.CopyRowsKernel;
-import ai.polyv.cuda.kernels.DeviceDType;
 import ai.polyv.cuda.kernels.DeviceTensor;
 import ai.polyv.cuda.kernels.ElementwiseKernels;
 import ai.polyv.cuda.kernels.EmbeddingKernel;
@@ -31,7 +30,7 @@ import ai.polyv.cuda.kernels.RoutingKernels;
 import ai.polyv.cuda.kernels.ScatterAddScaledKernel;
 import ai.polyv.cuda.kernels.TokenPermutationKernel;
 import ai.polyv.cuda.kernels.WindowAttentionKernel;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -619,9 +618,9 @@ public final class CudaBackend implements Backend {
                     DeviceBuffer b = pool.allocate(2 * count);
                     scope.add(b);
                     convert.fromF32(stream, DevicePointers.address(in[i]), DType.BF16, b.address(), count);
-                    bf[i] = DeviceTensor.at("qkv".substring(i, i + 1), b.address(), DeviceDType.BF16, n, width);
+                    bf[i] = DeviceTensor.at("qkv".substring(i, i + 1), b.address(), DType.BF16, n, width);
                 }
-                DeviceTensor cu = DeviceTensor.at("cu_seqlens", deviceInts(cuSeqlens, scope), DeviceDType.I32, cuSeqlens.length);
+                DeviceTensor cu = DeviceTensor.at("cu_seqlens", deviceInts(cuSeqlens, scope), DType.I32, cuSeqlens.length);
                 windowAttention.launch(stream.cu(), bf[0], bf[1], bf[2], cuSeqlens, cu, heads, DeviceTensor.of("out", out));
                 count("attentionSegments", "window_attention_v2");
             } else {
@@ -723,10 +722,10 @@ public final class CudaBackend implements Backend {
              DeviceBuffer stats = pool.allocate(4L * 2 * m)) {
             memsetD32(counter.address(), 0, 1);       // the kernel's block counter starts (and ends) at zero
             fusedRouter.launch(stream.cu(), DeviceTensor.of("x", x), DeviceTensor.of("router", gate), DeviceTensor.of("logits", logits),
-                    DeviceTensor.at("ids", ids.address(), DeviceDType.I32, n, k), DeviceTensor.at("weights", w.address(), DeviceDType.F32, n, k),
-                    DeviceTensor.at("partials", partials.address(), DeviceDType.F32, blocks, 2, m),
-                    DeviceTensor.at("counter", counter.address(), DeviceDType.I32, 1),
-                    DeviceTensor.at("stats", stats.address(), DeviceDType.F32, 2, m), k, renormalize);
+                    DeviceTensor.at("ids", ids.address(), DType.I32, n, k), DeviceTensor.at("weights", w.address(), DType.F32, n, k),
+                    DeviceTensor.at("partials", partials.address(), DType.F32, blocks, 2, m),
+                    DeviceTensor.at("counter", counter.address(), DType.I32, 1),
+                    DeviceTensor.at("stats", stats.address(), DType.F32, 2, m), k, renormalize);
             staging.download(ids.address(), MemorySegment.ofArray(idsOut), 0, 4L * n * k);
             staging.download(w.address(), MemorySegment.ofArray(weightsOut), 0, 4L * n * k);
         } catch (RuntimeException e) {
@@ -802,15 +801,15 @@ public final class CudaBackend implements Backend {
                 wAt = deviceFloats(weights, scope);
                 count("moeExperts.routing", "uploaded");
             }
-            DeviceTensor idsT = DeviceTensor.at("ids", idsAt, DeviceDType.I32, n, k), wT = DeviceTensor.at("weights", wAt, DeviceDType.F32, n, k);
-            DeviceTensor offsets = scratch(scope, "offsets", DeviceDType.I32, m + 1), permToken = scratch(scope, "perm_token", DeviceDType.I32, entries);
-            DeviceTensor permWeight = scratch(scope, "perm_weight", DeviceDType.F32, entries), pos = scratch(scope, "pos", DeviceDType.I32, n, k);
-            DeviceTensor badIds = scratch(scope, "bad_ids", DeviceDType.I32, 1);
+            DeviceTensor idsT = DeviceTensor.at("ids", idsAt, DType.I32, n, k), wT = DeviceTensor.at("weights", wAt, DType.F32, n, k);
+            DeviceTensor offsets = scratch(scope, "offsets", DType.I32, m + 1), permToken = scratch(scope, "perm_token", DType.I32, entries);
+            DeviceTensor permWeight = scratch(scope, "perm_weight", DType.F32, entries), pos = scratch(scope, "pos", DType.I32, n, k);
+            DeviceTensor badIds = scratch(scope, "bad_ids", DType.I32, 1);
             permutation.align(stream.cu(), idsT, wT, offsets, permToken, permWeight, pos, badIds, m);          // stage 2: permutation
-            DeviceTensor xb = scratch(scope, "x_bf16", DeviceDType.BF16, n, hidden);                            // [n, hidden]
+            DeviceTensor xb = scratch(scope, "x_bf16", DType.BF16, n, hidden);                            // [n, hidden]
             convert.fromF32(stream, DevicePointers.address(x), DType.BF16, xb.byteOffset() /* the address, see DeviceTensor.at */, (long) n * hidden);
-            DeviceTensor h = scratch(scope, "h", DeviceDType.BF16, entries, ffn);                               // [entries, ffn]
-            DeviceTensor y = scratch(scope, "y", DeviceDType.F32, entries, hidden);                             // [entries, hidden]
+            DeviceTensor h = scratch(scope, "h", DType.BF16, entries, ffn);                               // [entries, ffn]
+            DeviceTensor y = scratch(scope, "y", DType.F32, entries, hidden);                             // [entries, hidden]
             expertFfn.gateUp(stream.cu(), xb, permToken, sw.gate(), sw.up(), offsets, h, null);                 // stage 3: experts
             // stage 4, weight-and-combine: the router weight is applied explicitly as expert_down's row scale
             // (permWeight, one per entry), then moe_combine_v2 sums each token's k rows in slot order (w = null)
@@ -822,7 +821,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private DeviceTensor scratch(List<DeviceBuffer> scope, String name, DeviceDType type, long... shape) {
+    private DeviceTensor scratch(List<DeviceBuffer> scope, String name, DType type, long... shape) {
         long n = 1;
         for (long d : shape) n *= d;
         DeviceBuffer b = pool.allocate(Math.max(4, n * type.byteSize()));
@@ -851,8 +850,8 @@ public final class CudaBackend implements Backend {
                 CudaException.check(JCudaDriver.cuMemcpyDtoDAsync(DevicePointers.of(b.address() + e * each), DevicePointers.of(DevicePointers.address(t)),
                         each, stream.cu()), "cuMemcpyDtoDAsync(" + names[i] + ")");
             }
-            out[i] = i < 2 ? DeviceTensor.at(names[i], b.address(), DeviceDType.BF16, m, w.ffn(), w.hidden())
-                    : DeviceTensor.at(names[i], b.address(), DeviceDType.BF16, m, w.hidden(), w.ffn());
+            out[i] = i < 2 ? DeviceTensor.at(names[i], b.address(), DType.BF16, m, w.ffn(), w.hidden())
+                    : DeviceTensor.at(names[i], b.address(), DType.BF16, m, w.hidden(), w.ffn());
         }
         s = new StackedExperts(out[0], out[1], out[2]);
         stacked.put(w.gate().get(0), s);

@@ -4,7 +4,7 @@ import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.core.backend.Backend;
 import ai.polyv.core.demo.DemoWeights;
 import ai.polyv.core.model.WeightSource;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.polyv.bench.ModelConfigs;
 import ai.polyv.core.cpu.WeightFormat;
 import ai.polyv.core.model.WeightSource;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Assumptions;

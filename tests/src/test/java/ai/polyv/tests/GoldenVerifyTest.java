@@ -1,5 +1,6 @@
 package ai.polyv.tests;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,7 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GoldenVerifyTest {
 
     static Path golden(String model) {
-        return Path.of(System.getProperty("polyv.shared", "../shared"), "golden", model);
+        return SharedData.golden(model);
     }
 
     @ParameterizedTest

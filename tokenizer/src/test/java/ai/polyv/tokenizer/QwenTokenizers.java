@@ -1,11 +1,12 @@
 package ai.polyv.tokenizer;
 
+import ai.polyv.testsupport.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The real Qwen tokenizer from the shared data folder, loaded once per test JVM. */
 final class QwenTokenizers {
-    static final Path DIR = Path.of(System.getProperty("polyv.shared", "../../shared"), "tokenizer", "qwen");
+    static final Path DIR = SharedData.qwenTokenizer();
     private static Tokenizer qwen;
 
     private QwenTokenizers() {}

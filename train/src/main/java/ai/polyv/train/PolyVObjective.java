@@ -33,7 +33,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * PolyV's training objective (SPEC.md section 2) over a loaded {@link PolyVModel}:
+ * PolyV's training objective (docs/spec.md §2) over a loaded {@link PolyVModel}:
  * {@code total = w_ce*CE + w_t*MSE_t + w_s*MSE_s + aux_coef * sum_layers L_aux}.
  *
  * <p>The forward is the maths of {@code Session.prefill} on a {@link Tape}: input embeddings (token rows
@@ -58,7 +58,7 @@ public final class PolyVObjective implements TrainingObjective, AutoCloseable {
 
     /** Weights of the loss terms; {@code aux} multiplies the load-balancing loss summed over MoE layers. */
     public record LossWeights(double ce, double mseTemporal, double mseSpatial, double aux) {
-        /** SPEC weights: 1, 1, 1 and {@code moe.aux_loss_coef} (0 for a dense model). */
+        /** docs/spec.md §2 weights: 1, 1, 1 and {@code moe.aux_loss_coef} (0 for a dense model). */
         public static LossWeights fromConfig(PolyVConfig c) {
             return new LossWeights(1, 1, 1, c.moe() == null ? 0 : c.moe().auxLossCoef());
         }

@@ -3,8 +3,8 @@ package ai.polyv.train;
 import ai.polyv.loader.layout.HubNames;
 
 /**
- * The paper's fine-tuning stages as a selector of trainable checkpoint tensors by hub name (SPEC.md
- * section 2 "Training objective"): stage 2-1 trains the MoE routers and the alignment heads; stage 2-2
+ * The paper's fine-tuning stages as a selector of trainable checkpoint tensors by hub name (docs/spec.md §2
+ * "Training objective and optimizer"): stage 2-1 trains the MoE routers and the alignment heads; stage 2-2
  * trains routers, experts and heads. Everything else is frozen in both. Names are canonical
  * ({@link HubNames}; a checkpoint in another hub naming is translated when it is read).
  * <ul>

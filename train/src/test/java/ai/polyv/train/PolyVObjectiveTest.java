@@ -1,5 +1,7 @@
 package ai.polyv.train;
 
+import static ai.polyv.testsupport.RelativeError.relL2;
+import ai.polyv.testsupport.SharedData;
 import ai.polyv.train.autograd.Param;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -31,7 +33,7 @@ import org.junit.jupiter.api.Test;
 class PolyVObjectiveTest {
 
     static Path model(String name) {
-        return Path.of(System.getProperty("polyv.shared", "../shared"), "golden", name);
+        return SharedData.golden(name);
     }
 
     private static int[] ints(long[] v) {
@@ -48,14 +50,6 @@ class PolyVObjectiveTest {
                 g.f32("train.teacher.temporal"), g.f32("train.teacher.spatial"));
     }
 
-    private static double relL2(float[] a, float[] ref) {
-        double num = 0, den = 0;
-        for (int i = 0; i < ref.length; i++) {
-            num += ((double) a[i] - ref[i]) * ((double) a[i] - ref[i]);
-            den += (double) ref[i] * ref[i];
-        }
-        return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-    }
 
     @Test
     void stage21TrainsRoutersAndHeadsAndGivesTheSameRouterGradientsAsStage22() {

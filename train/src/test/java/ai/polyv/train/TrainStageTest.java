@@ -1,5 +1,6 @@
 package ai.polyv.train;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -34,7 +35,7 @@ class TrainStageTest {
     /** On the golden tiny-a checkpoint (MoE layers 0 and 4, 4 experts): exact counts per stage. */
     @Test
     void goldenCheckpointCounts() {
-        Path dir = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
+        Path dir = SharedData.golden("tiny-a");
         try (var ck = ai.polyv.loader.safetensors.Checkpoint.open(dir)) {
             List<String> s21 = ck.names().stream().filter(TrainStage.STAGE_2_1::trainable).toList();
             List<String> s22 = ck.names().stream().filter(TrainStage.STAGE_2_2::trainable).toList();

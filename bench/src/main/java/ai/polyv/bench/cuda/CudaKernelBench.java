@@ -4,7 +4,7 @@ import ai.polyv.core.backend.ExpertWeights;
 import ai.polyv.core.backend.Workspace;
 import ai.polyv.cuda.CudaBackend;
 import ai.polyv.core.model.WindowIndex;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -12,7 +12,7 @@ import java.util.Arrays;
 import jcuda.driver.JCudaDriver;
 
 /**
- * The GPU's ceilings, measured in the same run as the benchmarks they judge (STYLE.md 7).
+ * The GPU's ceilings, measured in the same run as the benchmarks they judge (docs/style.md 7).
  *
  * @param copyGBs       device-to-device copy of 1 GiB ({@code cuMemcpyDtoDAsync}), GB/s counting read + write bytes
  *                      (STREAM convention, as the CPU's {@code Ceilings.copyGBs})

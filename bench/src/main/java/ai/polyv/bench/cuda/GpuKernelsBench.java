@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 /**
  * {@code polyv bench kernels}: every CUDA op of the backend ({@link CudaKernelBench}, fp32 and bf16 with the
  * fused PolyV paths) and the four PolyV kernels alone ({@link KernelBench}), CUDA-event timed, in one table
- * against the ceilings measured at the start of the same run ({@link GpuCeilings}) and GPU.md's PyTorch medians.
+ * against the ceilings measured at the start of the same run ({@link GpuCeilings}) and docs/gpu.md's PyTorch medians.
  */
 public final class GpuKernelsBench {
     private GpuKernelsBench() {}

@@ -11,7 +11,7 @@ import java.util.OptionalDouble;
 /**
  * The rows of {@code polyv bench kernels}: both GPU benchmarks ({@link CudaKernelBench}, every backend op;
  * {@code KernelBench}, the four PolyV kernels alone) add their timings here, and each row is judged against the
- * ceilings measured in the same run ({@link GpuCeilings}) and, where GPU.md has one, the PyTorch median on the
+ * ceilings measured in the same run ({@link GpuCeilings}) and, where docs/gpu.md has one, the PyTorch median on the
  * same shape.
  */
 public final class GpuResults {
@@ -23,7 +23,7 @@ public final class GpuResults {
      * @param bound      the larger of its two floors: memory (bytes / copy bandwidth) or compute (flops / GEMM peak)
      * @param rate       achieved GB/s (memory-bound) or TFLOP/s (compute-bound)
      * @param fraction   roofline floor over the median (1 = at the roofline)
-     * @param pytorchMs  GPU.md's PyTorch median for this op and shape, or null
+     * @param pytorchMs  docs/gpu.md's PyTorch median for this op and shape, or null
      * @param vsPytorch  {@code pytorchMs / medianMs} (above 1: faster than PyTorch), or null
      */
     public record Row(String name, String kernel, String shape, double medianMs, double bytes, double flops, boolean bf16, Bound bound,
@@ -34,7 +34,7 @@ public final class GpuResults {
                          Map<String, String> kernelOrigins) {}
 
     /**
-     * PyTorch on the lent H100 (../shared/GPU.md, bf16, the same shapes), keyed by what a row measures and
+     * PyTorch on the lent H100 (docs/gpu.md, bf16, the same shapes), keyed by what a row measures and
      * its token count. Only these five were measured there.
      */
     public enum PytorchReference {

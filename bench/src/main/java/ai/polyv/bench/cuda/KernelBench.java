@@ -8,9 +8,9 @@ import ai.polyv.cuda.kernels.MoeRouterKernel;
 import ai.polyv.cuda.kernels.TokenPermutationKernel;
 import ai.polyv.cuda.kernels.WindowAttentionKernel;
 
-import static ai.polyv.cuda.kernels.DeviceDType.BF16;
-import static ai.polyv.cuda.kernels.DeviceDType.F32;
-import static ai.polyv.cuda.kernels.DeviceDType.I32;
+import static ai.polyv.loader.safetensors.DType.BF16;
+import static ai.polyv.loader.safetensors.DType.F32;
+import static ai.polyv.loader.safetensors.DType.I32;
 
 import ai.polyv.cuda.driver.CudaException;
 import ai.polyv.cuda.driver.KernelLibrary;
@@ -30,7 +30,7 @@ import jcuda.driver.JCudaDriver;
  * 16 heads x 80) with CUDA events: warm-up, then the median of many runs, activations rotated over
  * {@link #ROTATE} copies so no run reads the previous run's inputs from L2. Next to every time it prints
  * the roofline floor (bytes / measured copy bandwidth, FLOPs / measured bf16 GEMM rate, both measured in the
- * same run by {@code GpuCeilings}) and the fraction of it reached (STYLE.md 7), with GPU.md's PyTorch median
+ * same run by {@code GpuCeilings}) and the fraction of it reached (docs/style.md 7), with docs/gpu.md's PyTorch median
  * where one exists: rows go to a {@link GpuResults}. Run by {@code polyv bench kernels [--only router,...]}.
  * Weights are filled on the device with a constant (timing does not depend on their values).
  */

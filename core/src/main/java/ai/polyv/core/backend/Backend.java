@@ -1,6 +1,6 @@
 package ai.polyv.core.backend;
 
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 
@@ -131,7 +131,7 @@ public interface Backend extends AutoCloseable {
      */
     void softmaxTopK(Tensor logits, int k, boolean renormalize, int[] idsOut, float[] weightsOut);
 
-    // ---------------------------------------------------------------- MoE stages (STYLE.md 14)
+    // ---------------------------------------------------------------- MoE stages (docs/style.md 14)
 
     /**
      * MoE stage 1, the router: {@code logits[n,M] = x[n,hidden] . gate[M,hidden]^T}, then

@@ -1,6 +1,7 @@
 package ai.polyv.core.backend;
 
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.Shape;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,6 +11,7 @@ import ai.polyv.core.cpu.Attention;
 import ai.polyv.core.cpu.BlockAttention;
 import ai.polyv.core.cpu.CpuKernels;
 import ai.polyv.core.cpu.CpuThreads;
+import ai.polyv.core.cpu.SoftmaxTopK;
 import ai.polyv.core.cpu.WeightFormat;
 
 /**
@@ -41,11 +43,7 @@ public final class CpuBackend implements Backend {
     }
 
     static WeightFormat format(Tensor w) {
-        return switch (w.dtype()) {
-            case F32 -> WeightFormat.F32;
-            case BF16 -> WeightFormat.BF16;
-            case F16 -> WeightFormat.F16;
-        };
+        return WeightFormat.of(w.dtype());
     }
 
     @Override
@@ -277,7 +275,7 @@ public final class CpuBackend implements Backend {
         CpuThreads.RangeTask task = (from, to) -> {
             float[] p = new float[m];
             boolean[] taken = new boolean[m];
-            for (int i = from; i < to; i++) ReferenceOps.softmaxTopKRow(x, (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
+            for (int i = from; i < to; i++) SoftmaxTopK.row(x, (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
         };
         if ((long) n * m < 8192) task.run(0, n);
         else threads.parallelFor(n, task);
@@ -294,8 +292,7 @@ public final class CpuBackend implements Backend {
 
         @Override
         public Tensor f32(long... shape) {
-            long n = 1;
-            for (long d : shape) n *= d;
+            long n = Shape.numel(shape);
             return new Tensor(DType.F32, arena.allocate(Math.max(n, 0) * 4, 64).asSlice(0, n * 4), shape);
         }
 

@@ -1,20 +1,25 @@
 package ai.polyv.core.backend;
 
-import ai.polyv.core.tensor.DType;
+import ai.polyv.core.cpu.Erf;
+import ai.polyv.core.cpu.SoftmaxTopK;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * Plain scalar Java statement of every {@link Backend} op on host tensors: the reference each backend
- * (and each faster CPU kernel) is tested against. Straight loops, float32 arithmetic like PyTorch's
- * float32 path, no threads, no vectors.
+ * (and each faster CPU kernel) is tested against. Straight loops, no threads, no vectors.
+ *
+ * <p><b>Accumulation rule</b> (the one rule of polyv's scalar references, shared with
+ * {@link ai.polyv.core.cpu.ScalarKernels}): every reduction (dot products, sums of squares, softmax maxima and
+ * denominators, attention's weighted sums) is accumulated in {@code double}, in index order, from float32
+ * inputs widened exactly; each output element is rounded to float32 once, when it is stored. Elementwise ops
+ * round once too ({@code exp}, {@code erf} in double). A reference is then within one float32 rounding of the
+ * exact result, so a kernel's error against it is the kernel's own; the tolerances of the kernel tests
+ * (CPU and GPU) are stated against this rule.
  */
 public final class ReferenceOps {
     private ReferenceOps() {}
 
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static void requireF32(String op, Tensor... ts) {
         for (Tensor t : ts) {
@@ -40,11 +45,11 @@ public final class ReferenceOps {
         float[] wr = new float[k];
         for (int j = 0; j < m; j++) {
             for (int c = 0; c < k; c++) wr[c] = w.getFloat((long) j * k + c);
-            float b = bias == null ? 0f : bias.getFloat(j);
+            double b = bias == null ? 0 : bias.getFloat(j);
             for (int i = 0; i < n; i++) {
-                float acc = 0f;
-                for (int c = 0; c < k; c++) acc += x.getFloat((long) i * k + c) * wr[c];
-                out.setFloat((long) i * m + j, acc + b);
+                double acc = b;
+                for (int c = 0; c < k; c++) acc += (double) x.getFloat((long) i * k + c) * wr[c];
+                out.setFloat((long) i * m + j, (float) acc);
             }
         }
     }
@@ -54,14 +59,14 @@ public final class ReferenceOps {
         int n = x.rows(), d = x.cols();
         requireShape("rmsNorm", "out", out, n, d);
         for (int i = 0; i < n; i++) {
-            float ss = 0f;
+            double ss = 0;
             for (int c = 0; c < d; c++) {
-                float v = x.getFloat((long) i * d + c);
+                double v = x.getFloat((long) i * d + c);
                 ss += v * v;
             }
-            float inv = (float) (1.0 / Math.sqrt(ss / d + eps));
+            double inv = 1.0 / Math.sqrt(ss / d + eps);
             for (int c = 0; c < d; c++) {
-                out.setFloat((long) i * d + c, w.getFloat(c) * (x.getFloat((long) i * d + c) * inv));
+                out.setFloat((long) i * d + c, (float) (w.getFloat(c) * (x.getFloat((long) i * d + c) * inv)));
             }
         }
     }
@@ -71,12 +76,15 @@ public final class ReferenceOps {
     }
 
     public static float gelu(float v) {
-        return (float) (0.5 * v * (1.0 + Erf.erf(v / Math.sqrt(2.0))));
+        return (float) Erf.geluRef(v);
     }
 
     public static void siluMul(Tensor gate, Tensor up, Tensor out) {
         requireF32("siluMul", gate, up, out);
-        for (long i = 0; i < out.numel(); i++) out.setFloat(i, silu(gate.getFloat(i)) * up.getFloat(i));
+        for (long i = 0; i < out.numel(); i++) {
+            double g = gate.getFloat(i);
+            out.setFloat(i, (float) (g / (1.0 + Math.exp(-g)) * up.getFloat(i)));
+        }
     }
 
     public static void gelu(Tensor x, Tensor out) {
@@ -155,26 +163,26 @@ public final class ReferenceOps {
 
     /** One query head against keys {@code [k0, k1)}: the attention row, then the weighted sum of values. */
     static void attendOne(Tensor q, long qOff, Tensor k, Tensor v, int kvStride, int kvOff, int k0, int k1, int hd,
-                          float scale, float[] scores, Tensor out, long outOff) {
-        float max = Float.NEGATIVE_INFINITY;
+                          double scale, double[] scores, Tensor out, long outOff) {
+        double max = Double.NEGATIVE_INFINITY;
         for (int j = k0; j < k1; j++) {
-            float s = 0f;
+            double s = 0;
             long kOff = (long) j * kvStride + kvOff;
-            for (int c = 0; c < hd; c++) s += q.getFloat(qOff + c) * k.getFloat(kOff + c);
+            for (int c = 0; c < hd; c++) s += (double) q.getFloat(qOff + c) * k.getFloat(kOff + c);
             s *= scale;
             scores[j - k0] = s;
             if (s > max) max = s;
         }
-        float sum = 0f;
+        double sum = 0;
         for (int j = k0; j < k1; j++) {
-            float e = (float) Math.exp(scores[j - k0] - max);
+            double e = Math.exp(scores[j - k0] - max);
             scores[j - k0] = e;
             sum += e;
         }
         for (int c = 0; c < hd; c++) {
-            float acc = 0f;
-            for (int j = k0; j < k1; j++) acc += (scores[j - k0] / sum) * v.getFloat((long) j * kvStride + kvOff + c);
-            out.setFloat(outOff + c, acc);
+            double acc = 0;
+            for (int j = k0; j < k1; j++) acc += scores[j - k0] / sum * v.getFloat((long) j * kvStride + kvOff + c);
+            out.setFloat(outOff + c, (float) acc);
         }
     }
 
@@ -184,10 +192,10 @@ public final class ReferenceOps {
         if (cuSeqlens[0] != 0 || cuSeqlens[cuSeqlens.length - 1] != n) {
             throw new IllegalArgumentException("attentionSegments: cuSeqlens must run from 0 to " + n);
         }
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        double scale = 1.0 / Math.sqrt(hd);
         int maxLen = 0;
         for (int s = 0; s + 1 < cuSeqlens.length; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
-        float[] scores = new float[maxLen];
+        double[] scores = new double[maxLen];
         for (int s = 0; s + 1 < cuSeqlens.length; s++) {
             for (int i = cuSeqlens[s]; i < cuSeqlens[s + 1]; i++) {
                 for (int h = 0; h < heads; h++) {
@@ -204,8 +212,8 @@ public final class ReferenceOps {
         if (kvWidth != kvHeads * hd || k.rows() < start + n) {
             throw new IllegalArgumentException("attentionCausal: cache " + k + " too small for " + (start + n) + " rows of " + kvHeads + "x" + hd);
         }
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] scores = new float[start + n];
+        double scale = 1.0 / Math.sqrt(hd);
+        double[] scores = new double[start + n];
         for (int i = 0; i < n; i++) {
             for (int h = 0; h < heads; h++) {
                 long off = (long) i * width + (long) h * hd;
@@ -214,44 +222,42 @@ public final class ReferenceOps {
         }
     }
 
+    /**
+     * Row-wise softmax over the {@code [n, m]} logits, then k passes of arg-max (ties to the lower index),
+     * optionally renormalised: writes {@code idsOut[i*k, i*k+k)} and {@code weightsOut[...]}. The CPU backend's
+     * router is {@link SoftmaxTopK#row} (float32 like PyTorch's, the same order of operations).
+     */
     public static void softmaxTopK(Tensor logits, int k, boolean renormalize, int[] idsOut, float[] weightsOut) {
         requireF32("softmaxTopK", logits);
         int n = logits.rows(), m = logits.cols();
         if (k < 1 || k > m) throw new IllegalArgumentException("softmaxTopK: k=" + k + " not in [1, " + m + "]");
-        float[] p = new float[m];
+        double[] p = new double[m];
         boolean[] taken = new boolean[m];
-        for (int i = 0; i < n; i++) softmaxTopKRow(logits.data(), (long) i * m, m, k, renormalize, p, taken, idsOut, weightsOut, i * k);
-    }
-
-    /**
-     * One row of {@link #softmaxTopK}: the F32 logits at {@code x[off, off+m)} go through softmax, then k
-     * passes of arg-max (ties to the lower index); writes {@code ids[o, o+k)} and {@code ws[o, o+k)}.
-     * {@code p [m]} and {@code taken [m]} are scratch. The CPU backend runs the same rows on its threads.
-     */
-    static void softmaxTopKRow(MemorySegment x, long off, int m, int k, boolean renormalize, float[] p, boolean[] taken, int[] ids,
-                               float[] ws, int o) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int e = 0; e < m; e++) max = Math.max(max, x.getAtIndex(F32, off + e));
-        float sum = 0f;
-        for (int e = 0; e < m; e++) {
-            p[e] = (float) Math.exp(x.getAtIndex(F32, off + e) - max);
-            sum += p[e];
-        }
-        for (int e = 0; e < m; e++) p[e] /= sum;
-        java.util.Arrays.fill(taken, false);
-        float wsum = 0f;
-        for (int j = 0; j < k; j++) {
-            int best = -1;
+        for (int i = 0; i < n; i++) {
+            long off = (long) i * m;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int e = 0; e < m; e++) max = Math.max(max, logits.getFloat(off + e));
+            double sum = 0;
             for (int e = 0; e < m; e++) {
-                if (!taken[e] && (best < 0 || p[e] > p[best])) best = e; // strict >: ties keep the lower index
+                p[e] = Math.exp(logits.getFloat(off + e) - max);
+                sum += p[e];
             }
-            taken[best] = true;
-            ids[o + j] = best;
-            ws[o + j] = p[best];
-            wsum += p[best];
-        }
-        if (renormalize) {
-            for (int j = 0; j < k; j++) ws[o + j] /= wsum;
+            for (int e = 0; e < m; e++) p[e] /= sum;
+            java.util.Arrays.fill(taken, false);
+            double wsum = 0;
+            for (int j = 0; j < k; j++) {
+                int best = -1;
+                for (int e = 0; e < m; e++) {
+                    if (!taken[e] && (best < 0 || p[e] > p[best])) best = e; // strict >: ties keep the lower index
+                }
+                taken[best] = true;
+                idsOut[i * k + j] = best;
+                wsum += p[best];
+            }
+            for (int j = 0; j < k; j++) {
+                double w = p[idsOut[i * k + j]];
+                weightsOut[i * k + j] = (float) (renormalize ? w / wsum : w);
+            }
         }
     }
 }

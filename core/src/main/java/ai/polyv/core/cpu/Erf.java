@@ -1,26 +1,28 @@
 package ai.polyv.core.cpu;
 
 /**
- * The error function: a double-precision reference and the float32 approximation the fast kernels use.
+ * The error function, the one copy in polyv: the double-precision reference every scalar reference (and the
+ * autograd tape) uses, and the documentation of the float32 approximation the fast kernels use
+ * ({@code VectorOps.erfcNonNeg} and its vector twin).
  *
  * <p>Reference ({@link #erfRef}): Abramowitz &amp; Stegun 7.1.6, {@code erf(x) = 2/sqrt(pi) exp(-x^2)
  * sum_n 2^n x^(2n+1) / (1*3*...*(2n+1))}, a series of positive terms (no cancellation), summed to double
  * precision; {@code |x| >= 6} returns {@code +-1} ({@code erfc(6) < 3e-17}).
  *
- * <p>Float approximation ({@link #erf}, {@link #erfc}): two pieces with coefficients fitted for this
+ * <p>Float approximation ({@code VectorOps.erf}, {@code VectorOps.erfcNonNeg}): two pieces with coefficients fitted for this
  * project (least squares on Chebyshev nodes, refined by hand for the max error; see {@code ErfTest}):
  * {@code |x| < 1}: {@code x * P(x^2)}; {@code 1 <= |x| < 4}: {@code erfc(|x|) = exp(-x^2) * Q(|x|)}, with
  * {@code x^2} split into a rounded part and its FMA residual so that {@code exp(-x^2)} keeps float accuracy;
  * {@code |x| >= 4}: erfc = exp(-x^2) * Q(4 clamped) tail, erf = +-1. The erfc form keeps relative accuracy
  * in the tail, which GELU needs for negative inputs ({@code 1 + erf(-z) = erfc(z)}).
  */
-final class Erf {
+public final class Erf {
     private Erf() {}
 
     static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
 
     /** erf(x) in double precision (reference). */
-    static double erfRef(double x) {
+    public static double erfRef(double x) {
         if (Double.isNaN(x)) return x;
         double ax = Math.abs(x);
         if (ax >= 6) return Math.copySign(1.0, x);
@@ -36,7 +38,7 @@ final class Erf {
     }
 
     /** erfc(x) = 1 - erf(x) in double precision (reference, relative accuracy kept for large x via erfcRefPositive). */
-    static double erfcRef(double x) {
+    public static double erfcRef(double x) {
         if (x < 0.5) return 1.0 - erfRef(x);
         return erfcRefPositive(x);
     }
@@ -63,7 +65,7 @@ final class Erf {
     }
 
     /** GELU with exact erf in double precision: 0.5 x (1 + erf(x / sqrt 2)) (reference). */
-    static double geluRef(double x) {
+    public static double geluRef(double x) {
         double z = x / Math.sqrt(2.0);
         return x < 0 ? 0.5 * x * erfcRef(-z) : 0.5 * x * (1 + erfRef(z));
     }

@@ -5,8 +5,13 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The reference for every op of {@link CpuKernels}: same signatures and layouts, plain loops, sums in
- * double. Slow on purpose; tests compare the fast kernels against these.
+ * The reference for every op of {@link CpuKernels}: same signatures and layouts, plain loops. Slow on purpose;
+ * tests compare the fast kernels against these.
+ *
+ * <p><b>Accumulation rule</b> (the one rule of polyv's scalar references, stated alike on
+ * {@code backend.ReferenceOps}): every reduction is accumulated in {@code double}, in index order, from float32
+ * inputs widened exactly; each output element is rounded to float32 once, when it is stored (an accumulating
+ * op such as {@link #matmulNN} rounds {@code out + sum} once).
  *
  * <p>Layouts: activations are row-major float32 little-endian segments starting at element 0; weights are
  * row-major {@code [m, k]} in a {@link WeightFormat} (PyTorch {@code Linear.weight} layout).

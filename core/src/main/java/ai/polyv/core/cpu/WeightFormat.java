@@ -1,12 +1,15 @@
 package ai.polyv.core.cpu;
 
+import ai.polyv.loader.safetensors.DType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
  * Element format of a weight matrix read by the CPU kernels. All formats are little-endian.
- * BF16 is the upper half of an IEEE float32; F16 is IEEE binary16.
+ * BF16 is the upper half of an IEEE float32; F16 is IEEE binary16. Not a second dtype enum: the element types
+ * are the loader's {@link DType}; this enum is the CPU kernels' element reader/writer for the three float ones
+ * ({@link #of}), so the hot loops dispatch on a three-constant enum with the accessors attached.
  */
 public enum WeightFormat {
     F32(4), BF16(2), F16(2);
@@ -20,6 +23,16 @@ public enum WeightFormat {
 
     WeightFormat(int byteSize) {
         this.byteSize = byteSize;
+    }
+
+    /** The format of a tensor element type (F32, BF16 or F16; the CPU kernels read no other). */
+    public static WeightFormat of(DType t) {
+        return switch (t) {
+            case F32 -> F32;
+            case BF16 -> BF16;
+            case F16 -> F16;
+            default -> throw new IllegalArgumentException("no CPU weight format for dtype " + t + " (F32, BF16 and F16 have one)");
+        };
     }
 
     /** Bytes per element. */

@@ -1,5 +1,6 @@
 package ai.polyv.core.demo;
 
+import ai.polyv.loader.safetensors.Shape;
 import ai.polyv.loader.layout.WeightLayout;
 import ai.polyv.loader.config.MoeConfig;
 import ai.polyv.loader.config.PolyVConfig;
@@ -15,7 +16,7 @@ import java.util.random.RandomGeneratorFactory;
 
 /**
  * The demo's small random-weight PolyV: its config and, for any PolyV config, the full list of
- * checkpoint tensors (hub names, shapes, SPEC.md section 3) with a deterministic initialisation.
+ * checkpoint tensors (hub names, shapes, docs/spec.md §3) with a deterministic initialisation.
  *
  * <p>Values: norm weights 1, biases 0, every other weight normal(0, 0.02) drawn from
  * {@code L64X128MixRandom} seeded with {@code SEED ^ name.hashCode()} (independent of write order),
@@ -38,9 +39,7 @@ public final class DemoWeights {
      */
     public record TensorSpec(String name, long[] shape, Init init) {
         public long numel() {
-            long n = 1;
-            for (long d : shape) n *= d;
-            return n;
+            return Shape.numel(shape);
         }
 
         /** The tensor's values ({@code numel} floats), deterministic per name. */

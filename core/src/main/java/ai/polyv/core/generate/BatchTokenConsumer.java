@@ -6,7 +6,7 @@ package ai.polyv.core.generate;
  * {@link TokenConsumer} of that request alone would get them (including the final {@link TokenConsumer#END} flush).
  */
 @FunctionalInterface
-public interface BatchTokenConsumer {
+public non-sealed interface BatchTokenConsumer extends TokenListener {
 
     /** Ignores every token. */
     BatchTokenConsumer NONE = (request, id, text) -> { };

@@ -21,7 +21,7 @@ import java.util.function.IntConsumer;
  * encoded and spliced in), then one decode step per generated token until a stop token, the
  * token budget or the model's context ({@code max_position_embeddings}) is reached. The first
  * token comes from the prefill's logits; a stop token ends generation and is not emitted.
- * Several sequences decode together with continuous batching ({@link #generate(List, int, BatchListener)}).
+ * Several sequences decode together with continuous batching ({@link #generate(List, int, IdListener)}).
  */
 public final class Generator {
 
@@ -74,21 +74,6 @@ public final class Generator {
         }
     }
 
-    /** Receives each generated id of sequence {@code job} (its index in the job list) as soon as it is chosen. */
-    @FunctionalInterface
-    public interface BatchListener {
-        void accept(int job, int id);
-    }
-
-    /**
-     * A {@link BatchListener} that can end a sequence: returning true ends {@code job} right after {@code id}
-     * with {@link StopReason#STOP_STRING} (its text reached a stop string), without decoding it.
-     */
-    @FunctionalInterface
-    public interface StoppingListener {
-        boolean accept(int job, int id);
-    }
-
     private final PolyVModel model;
 
     public Generator(PolyVModel model) {
@@ -106,7 +91,10 @@ public final class Generator {
     public Result generate(int[] promptIds, List<VisionInput> vision, int maxNewTokens, SamplingOptions sampling,
                            StopTokens stops, IntConsumer onToken) {
         if (maxNewTokens < 1) throw new IllegalArgumentException("max new tokens must be at least 1, got " + maxNewTokens);
-        return generate(List.of(new Job(promptIds, vision, maxNewTokens, sampling, stops)), 1, (job, id) -> onToken.accept(id)).get(0);
+        return generate(List.of(new Job(promptIds, vision, maxNewTokens, sampling, stops)), 1, (job, id) -> {
+            onToken.accept(id);
+            return false;
+        }).get(0);
     }
 
     /**
@@ -118,21 +106,7 @@ public final class Generator {
      * alone) and its own KV cache of prompt + budget tokens. A job's {@code decodeNanos} is the wall time of
      * the batched steps it took part in. Returns the results in job order.
      */
-    public List<Result> generate(List<Job> jobs, int maxBatch, BatchListener onToken) {
-        return generateWithStops(jobs, maxBatch, neverStops(onToken));
-    }
-
-    /** {@code onToken} as a listener that never ends a sequence. */
-    private static StoppingListener neverStops(BatchListener onToken) {
-        Objects.requireNonNull(onToken, "onToken");
-        return (j, id) -> {
-            onToken.accept(j, id);
-            return false;
-        };
-    }
-
-    /** As {@link #generate(List, int, BatchListener)}, with a listener that can end a sequence (stop strings). */
-    public List<Result> generateWithStops(List<Job> jobs, int maxBatch, StoppingListener onToken) {
+    public List<Result> generate(List<Job> jobs, int maxBatch, IdListener onToken) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
         Objects.requireNonNull(onToken, "onToken");
         checkPrompts(java.util.stream.IntStream.range(0, jobs.size()).boxed().toList(), jobs);   // all, before any runs
@@ -144,7 +118,7 @@ public final class Generator {
                 List<Integer> ids = new ArrayList<>();
                 while (batch.size() + ids.size() < maxBatch && admitted < jobs.size()) ids.add(admitted++);
                 batch.admit(ids, ids.stream().map(jobs::get).toList());
-                for (Batch.Finished f : batch.stepWithStops(onToken)) results[f.id()] = f.result();
+                for (Batch.Finished f : batch.step(onToken)) results[f.id()] = f.result();
             }
         }
         return List.of(results);
@@ -201,7 +175,7 @@ public final class Generator {
 
     /**
      * The sequences being generated together, advanced one step at a time by the caller (the loop of
-     * {@link #generate(List, int, BatchListener)}, or a scheduler that admits requests as they arrive). Each
+     * {@link #generate(List, int, IdListener)}, or a scheduler that admits requests as they arrive). Each
      * {@link #step} samples one token for every sequence, retires the finished ones and decodes the rest
      * together. Not thread-safe; close it to free the KV caches of sequences still in it.
      */
@@ -303,14 +277,10 @@ public final class Generator {
 
         /**
          * One step: every sequence samples its next token from its current logits (passed to {@code onToken}),
-         * the finished ones leave the batch and are returned, and the others decode that token together.
+         * the finished ones leave the batch and are returned, and the others decode that token together; a listener
+         * that returns true ends that sequence ({@link StopReason#STOP_STRING}).
          */
-        public List<Finished> step(BatchListener onToken) {
-            return stepWithStops(neverStops(onToken));
-        }
-
-        /** As {@link #step(BatchListener)}; a listener that returns true ends that sequence ({@link StopReason#STOP_STRING}). */
-        public List<Finished> stepWithStops(StoppingListener onToken) {
+        public List<Finished> step(IdListener onToken) {
             List<Finished> done = new ArrayList<>();
             for (Slot s : active) {                                  // chunked prefill: one more piece each
                 if (s.pending != null) {
@@ -456,7 +426,7 @@ public final class Generator {
         }
 
         /** Samples from the current logits; returns why the job ended, or null when it needs another step. */
-        StopReason sampleNext(StoppingListener onToken) {
+        StopReason sampleNext(IdListener onToken) {
             int id = sampler.sample(logits);
             if (job.stops().isStop(id)) return StopReason.STOP_TOKEN;
             out[n++] = id;

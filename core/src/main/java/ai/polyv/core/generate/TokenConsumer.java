@@ -9,7 +9,7 @@ package ai.polyv.core.generate;
  * (as U+FFFD replacement characters); the concatenation of all pieces is the result's text.
  */
 @FunctionalInterface
-public interface TokenConsumer {
+public non-sealed interface TokenConsumer extends TokenListener {
 
     /** The id of the final flush call. */
     int END = -1;

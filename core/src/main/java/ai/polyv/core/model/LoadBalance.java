@@ -1,7 +1,7 @@
 package ai.polyv.core.model;
 
 /**
- * The load-balancing statistics of one MoE layer (SPEC.md section 2, eq. 9-10) and its auxiliary loss
+ * The load-balancing statistics of one MoE layer (docs/spec.md §2, eq. 9-10) and its auxiliary loss
  * {@code L_aux = M * sum_i F_i * G_i}, with F_i = fraction of tokens whose argmax expert is i (the
  * router's top-1, ties to the lower index) and G_i = mean over tokens of p_i.
  *
@@ -31,7 +31,7 @@ public record LoadBalance(int tokens, double[] probSums, long[] top1Counts) {
         return new LoadBalance(n, sums, counts);
     }
 
-    /** {@code p[0..m) = softmax(logits[off .. off+m))} in float32: max, exp, sum, divide (as ReferenceOps.softmaxTopK). */
+    /** {@code p[0..m) = softmax(logits[off .. off+m))} in float32: max, exp, sum, divide (as the CPU router, {@code cpu.SoftmaxTopK.row}). */
     static void softmaxRow(float[] logits, int off, int m, float[] p) {
         float max = Float.NEGATIVE_INFINITY;
         for (int e = 0; e < m; e++) max = Math.max(max, logits[off + e]);

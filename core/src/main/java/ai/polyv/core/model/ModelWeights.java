@@ -1,7 +1,7 @@
 package ai.polyv.core.model;
 
 import ai.polyv.core.backend.Backend;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import ai.polyv.loader.layout.Binder;
 import ai.polyv.loader.layout.TensorSpec;

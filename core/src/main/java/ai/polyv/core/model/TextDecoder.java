@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The Qwen2 text decoder with PolyV's MoE layers (SPEC sections 1-2), read top to bottom in {@link #forward}:
+ * The Qwen2 text decoder with PolyV's MoE layers (docs/spec.md §1-2), read top to bottom in {@link #forward}:
  * per layer RMSNorm -> q/k/v -> M-RoPE -> causal GQA attention over the KV cache -> o -> residual -> RMSNorm
  * -> FFN (dense SwiGLU or MoE) -> residual; then the final RMSNorm and lm_head. The KV cache and the positions
  * belong to {@link Session}; this class holds only the weights. Immutable.

@@ -4,7 +4,7 @@ import ai.polyv.loader.layout.HubNaming;
 import ai.polyv.loader.safetensors.Checkpoint;
 import ai.polyv.loader.safetensors.TensorView;
 import ai.polyv.core.backend.Backend;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 
@@ -56,7 +56,7 @@ public interface WeightSource {
                             + (naming == HubNaming.ORIGINAL ? "" : " (" + naming.description() + " naming)"));
                 }
                 TensorView v = ckpt.tensor(stored);
-                return new Raw(stored, DType.fromSafetensors(v.dtype().safetensorsName()), v.shape(), v.data());
+                return new Raw(stored, Tensor.requireElementType(v.dtype()), v.shape(), v.data());
             }
 
             @Override

@@ -6,7 +6,7 @@ import ai.polyv.core.model.VisionInput.Kind;
 
 /**
  * Turns RGB uint8 frames into the vision encoder's input rows, exactly as the HF Qwen2-VL image
- * processor does (SPEC.md section 1 "Preprocessing"):
+ * processor does (docs/spec.md §1 "Preprocessing"):
  * <ol>
  *   <li>resize each frame to {@link SmartResize} of its size (bicubic, {@link BicubicResampler});
  *       sizes that already are multiples of 28 within the pixel budget are left alone;</li>

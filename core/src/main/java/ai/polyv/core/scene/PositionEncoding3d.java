@@ -1,7 +1,7 @@
 package ai.polyv.core.scene;
 
 /**
- * PolyV's 3D positional encoding (SPEC.md section 2, eq. 12), scalar double-precision reference
+ * PolyV's 3D positional encoding (docs/spec.md §2, eq. 12), scalar double-precision reference
  * (it runs once per input, cost is negligible next to the vision tower).
  *
  * <p>For view v with depth {@code D[H,W]} (metres, 0 = invalid), intrinsics K and camera-to-world

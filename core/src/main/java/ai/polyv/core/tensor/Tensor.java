@@ -1,5 +1,8 @@
 package ai.polyv.core.tensor;
 
+import ai.polyv.loader.safetensors.Shape;
+import ai.polyv.loader.safetensors.DType;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -27,7 +30,7 @@ public final class Tensor {
     private final MemorySegment data;
 
     public Tensor(DType dtype, MemorySegment data, long... shape) {
-        this.dtype = dtype;
+        this.dtype = requireElementType(dtype);
         this.shape = shape.clone();
         long n = 1;
         for (long d : shape) {
@@ -39,6 +42,20 @@ public final class Tensor {
                     + " bytes, segment has " + data.byteSize());
         }
         this.data = data;
+    }
+
+    /**
+     * The element types a tensor may hold: {@link DType#F32}, {@link DType#BF16}, {@link DType#F16} (the one dtype
+     * enum is the loader's, which also names the integer types a safetensors file may hold). Returns {@code t}.
+     *
+     * @throws IllegalArgumentException for any other dtype, naming it
+     */
+    public static DType requireElementType(DType t) {
+        return switch (t) {
+            case F32, BF16, F16 -> t;
+            case null -> throw new NullPointerException("tensor dtype");
+            default -> throw new IllegalArgumentException("unsupported tensor dtype " + t + " (expected F32, BF16 or F16)");
+        };
     }
 
     public DType dtype() {
@@ -58,9 +75,7 @@ public final class Tensor {
     }
 
     public long numel() {
-        long n = 1;
-        for (long d : shape) n *= d;
-        return n;
+        return Shape.numel(shape);
     }
 
     /** Rows of the tensor viewed as 2-D: product of all dimensions but the last. */
@@ -97,6 +112,7 @@ public final class Tensor {
             case F32 -> data.get(F32_LE, i * 4);
             case BF16 -> Float.intBitsToFloat((data.get(I16_LE, i * 2) & 0xffff) << 16);
             case F16 -> Float.float16ToFloat(data.get(I16_LE, i * 2));
+            default -> throw new IllegalStateException(dtype.toString()); // excluded by the constructor
         };
     }
 

@@ -1,5 +1,6 @@
 package ai.polyv.core.api;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.Test;
 
 /** {@link GenerationService} on tiny-a: concurrent callers get their golden ids, cancellation and failures stay per request. */
 class GenerationServiceTest {
-    static final Path TINY_A = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
+    static final Path TINY_A = SharedData.golden("tiny-a");
     private static PolyV polyv;
 
     @BeforeAll

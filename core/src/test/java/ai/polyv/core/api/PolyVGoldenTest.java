@@ -1,5 +1,6 @@
 package ai.polyv.core.api;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PolyVGoldenTest {
 
-    static final Path TINY_A = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
+    static final Path TINY_A = SharedData.golden("tiny-a");
     private static final GoldenFile G = GoldenCases.G;
     private static PolyV polyv;
 

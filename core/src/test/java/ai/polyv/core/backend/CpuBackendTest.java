@@ -1,11 +1,13 @@
 package ai.polyv.core.backend;
 
+import static ai.polyv.testsupport.RelativeError.relL2;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.polyv.core.tensor.DType;
+import ai.polyv.core.cpu.Erf;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -36,14 +38,6 @@ class CpuBackendTest {
         return a;
     }
 
-    static double relErr(float[] a, float[] b) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            num += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / Math.max(den, 1e-30));
-    }
 
     @Test
     void matmulWithBiasMatchesReferenceForF32AndBf16Weights() {
@@ -57,7 +51,7 @@ class CpuBackendTest {
                 be.fill(out, Float.NaN); // poison: every element must be written
                 be.matmul(x, w, b, out);
                 ReferenceOps.matmul(x, w, b, ref);
-                assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+                assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
                 // BF16 copy of the weight
                 MemorySegment bf = arena.allocate(2L * m * k);
                 float[] wf = w.toFloatArray();
@@ -65,7 +59,7 @@ class CpuBackendTest {
                 Tensor wb = be.weight(DType.BF16, bf, m, k);
                 be.matmul(x, wb, null, out);
                 ReferenceOps.matmul(x, wb, null, ref);
-                assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+                assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
             }
         }
     }
@@ -94,7 +88,7 @@ class CpuBackendTest {
             be.fill(out, Float.NaN);
             be.attentionSegments(q, k, v, out, heads, cu);
             ReferenceOps.attentionSegments(q, k, v, ref, heads, cu);
-            assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+            assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
             // a segment of one token attends only to itself: output = its own value row
             float[] o = out.toFloatArray(), vv = v.toFloatArray();
             for (int c = 0; c < heads * hd; c++) assertEquals(vv[c], o[c], 1e-6);
@@ -111,7 +105,7 @@ class CpuBackendTest {
             be.fill(out, Float.NaN);
             be.attentionCausal(q, k, v, out, heads, kvh, start);
             ReferenceOps.attentionCausal(q, k, v, ref, heads, kvh, start);
-            assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+            assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
             // rows past start+n must not influence the result
             Tensor k2 = ws.f32(k.toFloatArray(), cap, kvh * hd);
             k2.rows(start + n, cap - start - n).copyFrom(randn((cap - start - n) * kvh * hd));
@@ -136,7 +130,7 @@ class CpuBackendTest {
                 Tensor out = ws.f32(n, heads * hd), ref = ws.f32(n, heads * hd);
                 be.attentionCausal(q, k, v, out, heads, kvh, start);
                 ReferenceOps.attentionCausal(q, k, v, ref, heads, kvh, start);
-                double e = relErr(out.toFloatArray(), ref.toFloatArray());
+                double e = relL2(out.toFloatArray(), ref.toFloatArray());
                 assertTrue(e < 1e-6, "causal " + java.util.Arrays.toString(s) + ": rel err " + e);
             }
             // segments: one segment of 1, primes, one longer than the vector length
@@ -148,7 +142,7 @@ class CpuBackendTest {
             Tensor out = ws.f32(n, heads * hd), ref = ws.f32(n, heads * hd);
             be.attentionSegments(q, k, v, out, heads, cu);
             ReferenceOps.attentionSegments(q, k, v, ref, heads, cu);
-            assertTrue(relErr(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
+            assertTrue(relL2(out.toFloatArray(), ref.toFloatArray()) < 1e-6);
         }
     }
 
@@ -222,7 +216,9 @@ class CpuBackendTest {
     }
 
     @Test
-    void softmaxTopKMatchesReferenceBitForBit() {
+    void softmaxTopKMatchesReference() {
+        // the CPU router is float32 (PyTorch's order), the reference double (the references' rule): ids equal,
+        // weights within a few float32 roundings (softmax of at most 8 experts)
         // [rows, experts, k]: 1 row, 1 expert, primes, a threaded size (rows split over the threads)
         int[][] shapes = {{1, 1, 1}, {1, 5, 2}, {7, 13, 3}, {3000, 4, 2}, {2049, 8, 8}};
         try (Workspace ws = be.workspace()) {
@@ -237,7 +233,7 @@ class CpuBackendTest {
                     be.softmaxTopK(logits, k, renorm, ids, w);
                     ReferenceOps.softmaxTopK(logits, k, renorm, refIds, refW);
                     assertArrayEquals(refIds, ids, "ids " + n + "x" + m + " k=" + k);
-                    assertArrayEquals(refW, w, "weights " + n + "x" + m + " k=" + k);
+                    assertArrayEquals(refW, w, 1e-6f, "weights " + n + "x" + m + " k=" + k);
                 }
             }
         }
@@ -287,9 +283,9 @@ class CpuBackendTest {
     @Test
     void erfGeluMatchesKnownValues() {
         // erf(1) = 0.8427007929497149, erf(0.3) = 0.3286267594591112, erf(2.5) = 0.9995930479825550
-        assertEquals(0.8427007929497149, Erf.erf(1.0), 1e-13);
-        assertEquals(0.3286267594591112, Erf.erf(0.3), 1e-13);
-        assertEquals(-0.9995930479825550, Erf.erf(-2.5), 1e-13);
+        assertEquals(0.8427007929497149, Erf.erfRef(1.0), 1e-13);
+        assertEquals(0.3286267594591112, Erf.erfRef(0.3), 1e-13);
+        assertEquals(-0.9995930479825550, Erf.erfRef(-2.5), 1e-13);
         try (Workspace ws = be.workspace()) {
             Tensor x = ws.f32(new float[] {-3f, -1f, 0f, 0.5f, 1f, 4f}, 6);
             Tensor y = ws.f32(6), ref = ws.f32(6);

@@ -1,6 +1,7 @@
 package ai.polyv.core.cpu;
 
 import static ai.polyv.core.cpu.TestData.*;
+import static ai.polyv.testsupport.RelativeError.relL2;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.polyv.core.cpu.TestData.Memory;

@@ -55,17 +55,6 @@ final class TestData {
         return a;
     }
 
-    /** sqrt(sum (a-b)^2) / max(sqrt(sum b^2), tiny). */
-    static double relL2(float[] actual, float[] expected) {
-        double num = 0, den = 0;
-        for (int i = 0; i < actual.length; i++) {
-            double d = (double) actual[i] - expected[i];
-            num += d * d;
-            den += (double) expected[i] * expected[i];
-        }
-        return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-    }
-
     static void assertSentinel(MemorySegment s, long count) {
         for (long i = count; i < count + SENTINEL; i++) {
             int bits = Float.floatToRawIntBits(ScalarKernels.get(s, i));

@@ -1,5 +1,6 @@
 package ai.polyv.core.demo;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +22,7 @@ class DemoWeightsTest {
     @ParameterizedTest
     @ValueSource(strings = {"tiny-a", "tiny-c"})
     void tensorListMatchesGoldenCheckpoints(String model) {
-        Path dir = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", model);
+        Path dir = SharedData.golden(model);
         PolyVConfig c = PolyVConfig.load(dir);
         Map<String, String> expected = new TreeMap<>();
         try (Checkpoint ck = Checkpoint.open(dir)) {

@@ -1,5 +1,6 @@
 package ai.polyv.core.generate;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -37,7 +38,7 @@ class GeneratorGoldenTest {
     @BeforeAll
     static void load() {
         backend = new CpuBackend(2);
-        model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), backend);
+        model = PolyVModel.load(SharedData.golden("tiny-a"), backend);
     }
 
     @AfterAll

@@ -1,5 +1,6 @@
 package ai.polyv.core.generate;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,13 +26,13 @@ class PrefixCacheGenerationTest {
     @Test
     void secondTurnReusesTheFirstTurnsRowsAndGivesTheSameIds() {
         try (CpuBackend be = new CpuBackend(2);
-             PolyVModel model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), be)) {
+             PolyVModel model = PolyVModel.load(SharedData.golden("tiny-a"), be)) {
             int[] prompt = Arrays.stream(G.i64("image.input_ids")).mapToInt(Math::toIntExact).toArray();
             int[] s = G.shape("image.image0.frames_u8");
             VisionInput image = new VisionPreprocessor().image(new RgbFrames(1, s[1], s[2], G.u8("image.image0.frames_u8")));
             Generator gen = new Generator(model);
             Generator.Job first = new Generator.Job(prompt, List.of(image), 6, SamplingOptions.GREEDY, StopTokens.of());
-            int[] answer = gen.generate(List.of(first), 1, (j, id) -> { }).get(0).tokens();
+            int[] answer = gen.generate(List.of(first), 1, IdListener.NONE).get(0).tokens();
             assertArrayEquals(Arrays.stream(G.i64("image.greedy_ids")).mapToInt(Math::toIntExact).limit(6).toArray(), answer);
             // turn 2: the whole first turn, its answer, then new text (the same picture is sent again)
             int[] second = Arrays.copyOf(prompt, prompt.length + answer.length + 3);
@@ -40,7 +41,7 @@ class PrefixCacheGenerationTest {
             second[second.length - 2] = 22;
             second[second.length - 1] = 23;
             Generator.Job next = new Generator.Job(second, List.of(image), 5, SamplingOptions.GREEDY, StopTokens.of());
-            int[] want = gen.generate(List.of(next), 1, (j, id) -> { }).get(0).tokens();
+            int[] want = gen.generate(List.of(next), 1, IdListener.NONE).get(0).tokens();
 
             try (PrefixCache cache = new PrefixCache(4, 8); Generator.Batch batch = gen.newBatch(cache)) {
                 int[] got1 = run(batch, 0, first);
@@ -59,7 +60,7 @@ class PrefixCacheGenerationTest {
     @Test
     void chunkedPrefillGivesTheGoldenIds() {
         try (CpuBackend be = new CpuBackend(2);
-             PolyVModel model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), be)) {
+             PolyVModel model = PolyVModel.load(SharedData.golden("tiny-a"), be)) {
             String[] cases = {"text", "image", "video", "mixed"};
             List<Generator.Job> jobs = new java.util.ArrayList<>();
             for (String c : cases) {
@@ -74,7 +75,7 @@ class PrefixCacheGenerationTest {
                 int admitted = 1, done = 0;
                 while (done < cases.length) {
                     if (admitted < cases.length) batch.admit(admitted, jobs.get(admitted++));   // the others arrive one step apart
-                    for (Generator.Batch.Finished f : batch.step((j, t) -> { })) {
+                    for (Generator.Batch.Finished f : batch.step(IdListener.NONE)) {
                         got[f.id()] = f.result().tokens();
                         done++;
                     }
@@ -90,7 +91,7 @@ class PrefixCacheGenerationTest {
     private static int[] run(Generator.Batch batch, int id, Generator.Job job) {
         batch.admit(id, job);
         while (true) {
-            for (Generator.Batch.Finished f : batch.step((j, t) -> { })) if (f.id() == id) return f.result().tokens();
+            for (Generator.Batch.Finished f : batch.step(IdListener.NONE)) if (f.id() == id) return f.result().tokens();
         }
     }
 }

@@ -1,5 +1,8 @@
 package ai.polyv.core.model;
 
+import static ai.polyv.testsupport.RelativeError.relL2;
+
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,7 +30,7 @@ class BatchDecodeTest {
     @BeforeAll
     static void load() {
         be = new CpuBackend(2);
-        model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), be);
+        model = PolyVModel.load(SharedData.golden("tiny-a"), be);
     }
 
     @AfterAll
@@ -78,7 +81,7 @@ class BatchDecodeTest {
                 for (int i = 0; i < b; i++) assertEquals(soloIds[i][step], next[i], "sequence " + i + " step " + step);
                 float[][] logits = Session.decode(sessions, next);
                 for (int i = 0; i < b; i++) {
-                    worst = Math.max(worst, SessionTest.rel(logits[i], soloLogits[i][step]));
+                    worst = Math.max(worst, relL2(logits[i], soloLogits[i][step]));
                     next[i] = argmax(logits[i]);
                 }
             }
@@ -110,7 +113,7 @@ class BatchDecodeTest {
             float[][] got = Session.prefill(sessions, java.util.Arrays.asList(PROMPTS), java.util.Collections.nCopies(b, List.of()));
             int[] next = new int[b];
             for (int i = 0; i < b; i++) {
-                assertTrue(SessionTest.rel(got[i], solo[i]) < 1e-5, "prompt " + i + ": " + SessionTest.rel(got[i], solo[i]));
+                assertTrue(relL2(got[i], solo[i]) < 1e-5, "prompt " + i + ": " + relL2(got[i], solo[i]));
                 assertEquals(PROMPTS[i].length, sessions.get(i).length());
                 next[i] = argmax(got[i]);
             }
@@ -120,7 +123,7 @@ class BatchDecodeTest {
                 try (Session s = model.newSession(PROMPTS[i].length + 4)) {
                     s.prefill(PROMPTS[i], List.of());
                     float[] want = s.decode(next[i]);
-                    assertTrue(SessionTest.rel(step[i], want) < 1e-5, "step after prefill, prompt " + i);
+                    assertTrue(relL2(step[i], want) < 1e-5, "step after prefill, prompt " + i);
                 }
             }
             var again = assertThrows(IllegalStateException.class,
@@ -190,7 +193,7 @@ class BatchDecodeTest {
         closed.close();                                    // idempotent
         assertEquals("the session is closed", assertThrows(IllegalStateException.class, () -> closed.decode(1)).getMessage());
         CpuBackend other = new CpuBackend(1);
-        try (PolyVModel m2 = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), other);
+        try (PolyVModel m2 = PolyVModel.load(SharedData.golden("tiny-a"), other);
              Session a = model.newSession(8); Session c = m2.newSession(8)) {
             a.prefill(PROMPTS[1], List.of());
             c.prefill(PROMPTS[1], List.of());

@@ -1,5 +1,8 @@
 package ai.polyv.core.model;
 
+import static ai.polyv.testsupport.RelativeError.relL2;
+
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -32,7 +35,7 @@ class PrefixReuseTest {
     @BeforeAll
     static void load() {
         be = new CpuBackend(2);
-        model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), be);
+        model = PolyVModel.load(SharedData.golden("tiny-a"), be);
         prompt = Arrays.stream(G.i64("image.input_ids")).mapToInt(Math::toIntExact).toArray();
         int[] s = G.shape("image.image0.frames_u8");
         image = new VisionPreprocessor().image(new RgbFrames(1, s[1], s[2], G.u8("image.image0.frames_u8")));
@@ -77,12 +80,12 @@ class PrefixReuseTest {
             try (Session b = model.newSession(next.length + 3)) {               // copied into a larger session
                 b.copyPrefix(a, cached.length);
                 float[] got = b.extend(Arrays.copyOfRange(next, cached.length, next.length));
-                assertTrue(SessionTest.rel(got, want) < 1e-5, "copyPrefix + extend: " + SessionTest.rel(got, want));
+                assertTrue(relL2(got, want) < 1e-5, "copyPrefix + extend: " + relL2(got, want));
                 assertArrayEquals(next, b.tokens());
                 float[] step = b.decode(7);
                 try (Session c = model.newSession(next.length + 3)) {
                     c.prefill(next, List.of(image));
-                    assertTrue(SessionTest.rel(step, c.decode(7)) < 1e-5, "the decode step after the reused prefix");
+                    assertTrue(relL2(step, c.decode(7)) < 1e-5, "the decode step after the reused prefix");
                 }
             }
             a.truncate(prompt.length - 3);                                       // in place, cut inside the prompt's text
@@ -91,7 +94,7 @@ class PrefixReuseTest {
             other[prompt.length + 1] = 12;
             float[] got = a.extend(Arrays.copyOfRange(other, prompt.length - 3, other.length));
             float[] want2 = fresh(other);
-            assertTrue(SessionTest.rel(got, want2) < 1e-5, "truncate + extend: " + SessionTest.rel(got, want2));
+            assertTrue(relL2(got, want2) < 1e-5, "truncate + extend: " + relL2(got, want2));
         }
     }
 

@@ -1,5 +1,7 @@
 package ai.polyv.core.model;
 
+import static ai.polyv.testsupport.RelativeError.relL2;
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,7 +24,7 @@ class SessionTest {
     @BeforeAll
     static void load() {
         be = new CpuBackend(2);
-        model = PolyVModel.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"), be);
+        model = PolyVModel.load(SharedData.golden("tiny-a"), be);
     }
 
     @AfterAll
@@ -31,14 +33,6 @@ class SessionTest {
         be.close();
     }
 
-    static double rel(float[] a, float[] b) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            num += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / den);
-    }
 
     @Test
     void decodeStepsReproduceAFullPrefill() {
@@ -51,7 +45,7 @@ class SessionTest {
             float[] last = null;
             for (int i = 5; i < PROMPT.length; i++) last = s.decode(PROMPT[i]);
             assertEquals(PROMPT.length, s.length());
-            assertTrue(rel(last, full) < 1e-5, "decode logits differ from prefill: " + rel(last, full));
+            assertTrue(relL2(last, full) < 1e-5, "decode logits differ from prefill: " + relL2(last, full));
         }
     }
 

@@ -1,5 +1,6 @@
 package ai.polyv.core.preprocess;
 
+import ai.polyv.testsupport.SharedData;
 import ai.polyv.loader.safetensors.DType;
 import ai.polyv.loader.safetensors.SafetensorsFile;
 import ai.polyv.loader.safetensors.TensorView;
@@ -18,8 +19,7 @@ public final class GoldenFile {
     }
 
     public static GoldenFile open(String model) {
-        String shared = System.getProperty("polyv.shared", "../shared");
-        return new GoldenFile(Path.of(shared, "golden", model, "golden.safetensors"));
+        return new GoldenFile(SharedData.golden(model).resolve("golden.safetensors"));
     }
 
     private <T> T read(String name, java.util.function.Function<TensorView, T> f) {

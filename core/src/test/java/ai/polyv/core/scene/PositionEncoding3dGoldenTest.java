@@ -1,5 +1,6 @@
 package ai.polyv.core.scene;
 
+import static ai.polyv.testsupport.RelativeError.relL2;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,14 +14,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** xyz and pe3d of the golden multiview3d case (tiny-a: Dm 96; tiny-c: Dm 896 = 6*149 + 2 padding). */
 class PositionEncoding3dGoldenTest {
 
-    static double relL2(float[] out, float[] ref) {
-        double num = 0, den = 0;
-        for (int i = 0; i < ref.length; i++) {
-            num += (out[i] - (double) ref[i]) * (out[i] - (double) ref[i]);
-            den += (double) ref[i] * ref[i];
-        }
-        return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-    }
 
     private static double[][] matrices(float[] flat, int n, int size) {
         double[][] out = new double[n][size];

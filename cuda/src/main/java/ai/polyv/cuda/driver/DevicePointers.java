@@ -1,6 +1,7 @@
 package ai.polyv.cuda.driver;
 
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.Shape;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jcuda.driver.CUdeviceptr;
@@ -30,8 +31,7 @@ public final class DevicePointers {
 
     /** A device tensor over {@code [address, address + numel * dtype size)}. */
     public static Tensor tensor(DType dtype, long address, long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
+        long n = Shape.numel(shape);
         long bytes = n * dtype.byteSize();
         return new Tensor(dtype, bytes == 0 ? MemorySegment.NULL : MemorySegment.ofAddress(address).reinterpret(bytes), shape);
     }

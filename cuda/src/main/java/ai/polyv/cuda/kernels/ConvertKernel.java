@@ -2,7 +2,7 @@ package ai.polyv.cuda.kernels;
 
 import ai.polyv.cuda.driver.CudaStream;
 import ai.polyv.cuda.driver.KernelLibrary;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import jcuda.driver.CUfunction;
 
 /**
@@ -23,13 +23,13 @@ public final class ConvertKernel {
 
     /** {@code n} elements of {@code srcType} at {@code src} to F32 at {@code dst} (no overlap). */
     public void toF32(CudaStream s, long src, DType srcType, long dst, long n) {
-        Launch.run(toF32, "convert_to_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, src, DeviceDType.code(srcType), dst, n);
+        Launch.run(toF32, "convert_to_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, src, KernelDTypes.code(srcType), dst, n);
     }
 
     /** {@code n} F32 values at {@code src} to BF16 or F16 at {@code dst}. */
     public void fromF32(CudaStream s, long src, DType dstType, long dst, long n) {
         if (dstType == DType.F32) throw new IllegalArgumentException("convert_from_f32: target must be BF16 or F16");
-        Launch.run(fromF32, "convert_from_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, src, DeviceDType.code(dstType), dst, n);
+        Launch.run(fromF32, "convert_from_f32", s, Launch.strideBlocks(n, THREADS), THREADS, 0, src, KernelDTypes.code(dstType), dst, n);
     }
 
     /**
@@ -38,6 +38,6 @@ public final class ConvertKernel {
      */
     public void randomUniform(CudaStream s, long dst, DType dtype, long n, long seed, float halfWidth) {
         if (dtype == DType.F16) throw new IllegalArgumentException("random_uniform: dtype must be F32 or BF16");
-        Launch.run(random, "random_uniform", s, Launch.strideBlocks(n, THREADS), THREADS, 0, dst, DeviceDType.code(dtype), n, seed, halfWidth);
+        Launch.run(random, "random_uniform", s, Launch.strideBlocks(n, THREADS), THREADS, 0, dst, KernelDTypes.code(dtype), n, seed, halfWidth);
     }
 }

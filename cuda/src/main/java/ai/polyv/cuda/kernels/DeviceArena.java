@@ -1,5 +1,8 @@
 package ai.polyv.cuda.kernels;
 
+import ai.polyv.loader.safetensors.Shape;
+import ai.polyv.loader.safetensors.DType;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,7 +15,7 @@ import jcuda.driver.JCudaDriver;
 /**
  * Device allocations for kernel tests and benchmarks, freed together on {@link #close}. Every
  * allocation gets {@link #GUARD_BYTES} of guard after it; {@link #poison} fills tensor and guard with a
- * pattern (NaN for floats) and {@link #guardIntact} checks the guard afterwards (STYLE.md 4). The
+ * pattern (NaN for floats) and {@link #guardIntact} checks the guard afterwards (docs/style.md 4). The
  * runtime's own DeviceMemoryPool is the production allocator; this is deliberately simple.
  */
 public final class DeviceArena implements AutoCloseable {
@@ -22,9 +25,8 @@ public final class DeviceArena implements AutoCloseable {
 
     private final List<CUdeviceptr> owned = new ArrayList<>();
 
-    public DeviceTensor alloc(String name, DeviceDType type, long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
+    public DeviceTensor alloc(String name, DType type, long... shape) {
+        long n = Shape.numel(shape);
         long bytes = n * type.byteSize();
         CUdeviceptr p = new CUdeviceptr();
         CudaException.check(JCudaDriver.cuMemAlloc(p, allocatedBytes(bytes)), "cuMemAlloc");
@@ -75,20 +77,20 @@ public final class DeviceArena implements AutoCloseable {
     }
 
     public DeviceTensor upload(String name, float[] v, long... shape) {
-        DeviceTensor t = alloc(name, DeviceDType.F32, shape);
+        DeviceTensor t = alloc(name, DType.F32, shape);
         CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(v), (long) v.length * Sizeof.FLOAT), "cuMemcpyHtoD");
         return t;
     }
 
     public DeviceTensor upload(String name, int[] v, long... shape) {
-        DeviceTensor t = alloc(name, DeviceDType.I32, shape);
+        DeviceTensor t = alloc(name, DType.I32, shape);
         CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(v), (long) v.length * Sizeof.INT), "cuMemcpyHtoD");
         return t;
     }
 
     /** Uploads {@code v} rounded to bf16 (round to nearest even). */
     public DeviceTensor uploadBf16(String name, float[] v, long... shape) {
-        DeviceTensor t = alloc(name, DeviceDType.BF16, shape);
+        DeviceTensor t = alloc(name, DType.BF16, shape);
         short[] s = new short[v.length];
         for (int i = 0; i < v.length; i++) s[i] = ai.polyv.core.cpu.WeightFormat.toBf16(v[i]);
         CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(s), (long) s.length * Sizeof.SHORT), "cuMemcpyHtoD");
@@ -97,7 +99,7 @@ public final class DeviceArena implements AutoCloseable {
 
     /** Uploads bf16 bit patterns as they are. */
     public DeviceTensor uploadBf16Bits(String name, short[] bits, long... shape) {
-        DeviceTensor t = alloc(name, DeviceDType.BF16, shape);
+        DeviceTensor t = alloc(name, DType.BF16, shape);
         CudaException.check(JCudaDriver.cuMemcpyHtoD(t.ptr(), Pointer.to(bits), (long) bits.length * Sizeof.SHORT), "cuMemcpyHtoD");
         return t;
     }

@@ -1,9 +1,10 @@
 package ai.polyv.cuda.kernels;
 
+import ai.polyv.loader.safetensors.Shape;
 import java.util.Arrays;
 
 import ai.polyv.cuda.driver.DevicePointers;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import jcuda.driver.CUdeviceptr;
 
@@ -17,7 +18,7 @@ import jcuda.driver.CUdeviceptr;
  *
  * @param shape row-major logical shape, e.g. {@code [tokens, hidden]}
  */
-public record DeviceTensor(String name, CUdeviceptr ptr, DeviceDType dtype, long[] shape, long rowStride, long byteOffset) {
+public record DeviceTensor(String name, CUdeviceptr ptr, DType dtype, long[] shape, long rowStride, long byteOffset) {
 
     public DeviceTensor {
         shape = shape.clone();
@@ -25,7 +26,7 @@ public record DeviceTensor(String name, CUdeviceptr ptr, DeviceDType dtype, long
     }
 
     /** A contiguous tensor at the start of an allocation (or of a 256-byte aligned sub-allocation). */
-    public static DeviceTensor of(String name, CUdeviceptr ptr, DeviceDType dtype, long... shape) {
+    public static DeviceTensor of(String name, CUdeviceptr ptr, DType dtype, long... shape) {
         return new DeviceTensor(name, ptr, dtype, shape, shape[shape.length - 1], 0);
     }
 
@@ -36,11 +37,11 @@ public record DeviceTensor(String name, CUdeviceptr ptr, DeviceDType dtype, long
      */
     public static DeviceTensor of(String name, Tensor t) {
         if (t.dtype() == DType.F16) throw new IllegalArgumentException(name + ": " + t + " is F16, which the PolyV kernels do not read");
-        return at(name, DevicePointers.address(t), DeviceDType.of(t.dtype()), t.shape());
+        return at(name, DevicePointers.address(t), t.dtype(), t.shape());
     }
 
     /** A contiguous tensor at a device address (e.g. a pool block); {@code byteOffset} is the address. */
-    public static DeviceTensor at(String name, long address, DeviceDType dtype, long... shape) {
+    public static DeviceTensor at(String name, long address, DType dtype, long... shape) {
         return new DeviceTensor(name, DevicePointers.of(address), dtype, shape, shape[shape.length - 1], address);
     }
 
@@ -58,9 +59,7 @@ public record DeviceTensor(String name, CUdeviceptr ptr, DeviceDType dtype, long
     }
 
     public long numel() {
-        long n = 1;
-        for (long d : shape) n *= d;
-        return n;
+        return Shape.numel(shape);
     }
 
     public boolean contiguous() {

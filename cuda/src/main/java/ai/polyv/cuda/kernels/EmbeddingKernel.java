@@ -18,6 +18,6 @@ public final class EmbeddingKernel {
     public void launch(CudaStream s, Tensor table, long ids, int n, Tensor out) {
         LaunchChecks.f32("embedding", out);
         LaunchChecks.shape("embedding", "out", out, n, table.cols());
-        Launch.run(f, "embedding_gather", s, n, THREADS, 0, LaunchChecks.ptr(table), DeviceDType.code(table.dtype()), ids, n, table.cols(), LaunchChecks.ptr(out));
+        Launch.run(f, "embedding_gather", s, n, THREADS, 0, LaunchChecks.ptr(table), KernelDTypes.code(table.dtype()), ids, n, table.cols(), LaunchChecks.ptr(out));
     }
 }

@@ -1,5 +1,7 @@
 package ai.polyv.cuda.kernels;
 
+import ai.polyv.loader.safetensors.DType;
+
 import static ai.polyv.cuda.kernels.LaunchChecks.intDim;
 import static ai.polyv.cuda.kernels.LaunchChecks.require;
 import static ai.polyv.cuda.kernels.LaunchChecks.shape;
@@ -86,19 +88,19 @@ public final class ExpertFfnKernel {
      */
     public static Plan planGateUp(DeviceTensor a, DeviceTensor aRows, DeviceTensor gateW, DeviceTensor upW,
                                   DeviceTensor offsets, DeviceTensor h, Path forced) {
-        tensor(NAME, a, 2, DeviceDType.BF16);
-        tensor(NAME, gateW, 3, DeviceDType.BF16);
+        tensor(NAME, a, 2, DType.BF16);
+        tensor(NAME, gateW, 3, DType.BF16);
         int experts = intDim(NAME, gateW, 0), ffn = intDim(NAME, gateW, 1), hidden = intDim(NAME, gateW, 2);
         require(a.dim(1) == hidden, NAME, a + " must have hidden = " + hidden + " columns like " + gateW);
-        tensor(NAME, upW, 3, DeviceDType.BF16);
+        tensor(NAME, upW, 3, DType.BF16);
         shape(NAME, upW, experts, ffn, hidden);
-        tensor(NAME, offsets, 1, DeviceDType.I32);
+        tensor(NAME, offsets, 1, DType.I32);
         shape(NAME, offsets, experts + 1);
-        tensor(NAME, h, 2, DeviceDType.BF16);
+        tensor(NAME, h, 2, DType.BF16);
         int entries = intDim(NAME, h, 0);
         shape(NAME, h, entries, ffn);
         if (aRows != null) {
-            tensor(NAME, aRows, 1, DeviceDType.I32);
+            tensor(NAME, aRows, 1, DType.I32);
             shape(NAME, aRows, entries);
         } else {
             require(a.dim(0) == entries, NAME, a + " must have one row per entry (" + entries + ") when aRows is null");
@@ -115,18 +117,18 @@ public final class ExpertFfnKernel {
      */
     public static Plan planDown(DeviceTensor h, DeviceTensor downW, DeviceTensor offsets, DeviceTensor rowScale,
                                 DeviceTensor y, Path forced) {
-        tensor(NAME, h, 2, DeviceDType.BF16);
-        tensor(NAME, downW, 3, DeviceDType.BF16);
+        tensor(NAME, h, 2, DType.BF16);
+        tensor(NAME, downW, 3, DType.BF16);
         int experts = intDim(NAME, downW, 0), hidden = intDim(NAME, downW, 1), ffn = intDim(NAME, downW, 2);
         int entries = intDim(NAME, h, 0);
         require(h.dim(1) == ffn, NAME, h + " must have ffn = " + ffn + " columns like " + downW);
-        tensor(NAME, offsets, 1, DeviceDType.I32);
+        tensor(NAME, offsets, 1, DType.I32);
         shape(NAME, offsets, experts + 1);
         if (rowScale != null) {
-            tensor(NAME, rowScale, 1, DeviceDType.F32);
+            tensor(NAME, rowScale, 1, DType.F32);
             shape(NAME, rowScale, entries);
         }
-        tensor(NAME, y, 2, DeviceDType.F32);
+        tensor(NAME, y, 2, DType.F32);
         shape(NAME, y, entries, hidden);
         return plan("down", entries, experts, hidden, ffn, 128, forced);
     }

@@ -7,12 +7,12 @@ import ai.polyv.core.cpu.WeightFormat;
 import ai.polyv.core.model.LoadBalance;
 import ai.polyv.core.model.MoeRouter;
 import ai.polyv.core.backend.TokenPermutation;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 
 /**
  * Plain Java references of the fused CUDA kernels, on host arrays with the kernels' exact layouts
- * (STYLE.md 2). They reuse the model's own stages where those exist ({@link ReferenceOps#softmaxTopK},
+ * (docs/style.md 2). They reuse the model's own stages where those exist ({@link ReferenceOps#softmaxTopK},
  * {@link TokenPermutation}, {@link LoadBalance}, {@link ReferenceOps#attentionSegments}) and add what
  * has no CPU equivalent: the expert FFN working from permuted entries with stacked weights, and the
  * combine through the inverse map. Values that the device holds in bf16 must already be bf16-rounded

@@ -1,6 +1,6 @@
 package ai.polyv.cuda.kernels;
 
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.util.Arrays;
 
@@ -17,7 +17,7 @@ final class LaunchChecks {
     }
 
     /** dtype, rank, contiguity and 16-byte alignment of one tensor. */
-    static void tensor(String kernel, DeviceTensor t, int rank, DeviceDType... dtypes) {
+    static void tensor(String kernel, DeviceTensor t, int rank, DType... dtypes) {
         require(t != null, kernel, "a required tensor is null");
         require(Arrays.asList(dtypes).contains(t.dtype()), kernel,
                 t + " must be " + (dtypes.length == 1 ? dtypes[0] : "one of " + Arrays.toString(dtypes)));

@@ -3,7 +3,7 @@ package ai.polyv.cuda.kernels;
 import java.util.List;
 
 /**
- * Launch configurations keyed by problem size (STYLE.md 8: tuned configurations are data): the first
+ * Launch configurations keyed by problem size (docs/style.md 8: tuned configurations are data): the first
  * row whose {@code maxSize} is at least the size applies; the last row must be unbounded.
  *
  * @param <C> the configuration record of one kernel

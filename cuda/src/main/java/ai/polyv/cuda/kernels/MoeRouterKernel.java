@@ -1,5 +1,7 @@
 package ai.polyv.cuda.kernels;
 
+import ai.polyv.loader.safetensors.DType;
+
 import static ai.polyv.cuda.kernels.LaunchChecks.intDim;
 import static ai.polyv.cuda.kernels.LaunchChecks.require;
 import static ai.polyv.cuda.kernels.LaunchChecks.shape;
@@ -57,8 +59,8 @@ public final class MoeRouterKernel {
      */
     public static Plan plan(DeviceTensor x, DeviceTensor gate, DeviceTensor logits, DeviceTensor ids, DeviceTensor weights,
                             DeviceTensor partials, DeviceTensor counter, DeviceTensor stats, int k, boolean renormalize) {
-        tensor(NAME, x, 2, DeviceDType.BF16, DeviceDType.F32);
-        tensor(NAME, gate, 2, DeviceDType.BF16);
+        tensor(NAME, x, 2, DType.BF16, DType.F32);
+        tensor(NAME, gate, 2, DType.BF16);
         int tokens = intDim(NAME, x, 0), hidden = intDim(NAME, x, 1), m = intDim(NAME, gate, 0);
         require(tokens >= 1, NAME, x + " has no token rows");
         require(hidden % 8 == 0, NAME, "hidden " + hidden + " must be a multiple of 8 (16-byte loads)");
@@ -66,22 +68,22 @@ public final class MoeRouterKernel {
         require(m >= 1 && m <= MAX_EXPERTS, NAME, "number of experts " + m + " not in [1, " + MAX_EXPERTS + "]");
         require(k >= 1 && k <= m, NAME, "k=" + k + " not in [1, " + m + "]");
         if (logits != null) {
-            tensor(NAME, logits, 2, DeviceDType.F32);
+            tensor(NAME, logits, 2, DType.F32);
             shape(NAME, logits, tokens, m);
         }
-        tensor(NAME, ids, 2, DeviceDType.I32);
+        tensor(NAME, ids, 2, DType.I32);
         shape(NAME, ids, tokens, k);
-        tensor(NAME, weights, 2, DeviceDType.F32);
+        tensor(NAME, weights, 2, DType.F32);
         shape(NAME, weights, tokens, k);
-        tensor(NAME, stats, 2, DeviceDType.F32);
+        tensor(NAME, stats, 2, DType.F32);
         shape(NAME, stats, 2, m);
-        tensor(NAME, counter, 1, DeviceDType.I32);
+        tensor(NAME, counter, 1, DType.I32);
         shape(NAME, counter, 1);
         int blocks = (int) Math.min((tokens + WARPS - 1) / WARPS, TABLE.pick(tokens).maxBlocks());
-        tensor(NAME, partials, 3, DeviceDType.F32);
+        tensor(NAME, partials, 3, DType.F32);
         require(partials.dim(0) >= blocks && partials.dim(1) == 2 && partials.dim(2) == m, NAME,
                 partials + " must be [>= " + blocks + ", 2, " + m + "]");
-        String kernel = "moe_router_v2_x" + (x.dtype() == DeviceDType.BF16 ? "bf16" : "f32") + (m <= 8 ? "_m8" : "_m64");
+        String kernel = "moe_router_v2_x" + (x.dtype() == DType.BF16 ? "bf16" : "f32") + (m <= 8 ? "_m8" : "_m64");
         return new Plan(tokens, hidden, m, k, renormalize, kernel, blocks);
     }
 
@@ -101,7 +103,7 @@ public final class MoeRouterKernel {
                                 boolean renormalize) {
         require(logits != null, NAME, "the reference router needs the logits tensor");
         Plan p = plan(x, gate, logits, ids, weights, partials, counter, stats, k, renormalize);
-        String v1 = "moe_router_v1_x" + (x.dtype() == DeviceDType.BF16 ? "bf16" : "f32");
+        String v1 = "moe_router_v1_x" + (x.dtype() == DType.BF16 ? "bf16" : "f32");
         Launch.run(lookup.function(v1), v1, new Launch.Dims((p.tokens() + 127) / 128, 1, 1, 128, 0), stream,
                 x, gate, p.tokens(), p.hidden(), p.experts(), k, renormalize ? 1 : 0, logits, ids, weights);
         Launch.run(lookup.function("moe_router_stats_v1"), "moe_router_stats_v1", new Launch.Dims(1, 1, 1, MAX_EXPERTS, 0), stream,

@@ -1,5 +1,7 @@
 package ai.polyv.cuda.kernels;
 
+import ai.polyv.loader.safetensors.DType;
+
 import static ai.polyv.cuda.kernels.LaunchChecks.intDim;
 import static ai.polyv.cuda.kernels.LaunchChecks.require;
 import static ai.polyv.cuda.kernels.LaunchChecks.shape;
@@ -58,32 +60,32 @@ public final class TokenPermutationKernel {
      */
     public static AlignPlan planAlign(DeviceTensor ids, DeviceTensor w, DeviceTensor offsets, DeviceTensor permToken,
                                       DeviceTensor permWeight, DeviceTensor pos, DeviceTensor badIds, int experts) {
-        tensor(NAME, ids, 2, DeviceDType.I32);
+        tensor(NAME, ids, 2, DType.I32);
         int tokens = intDim(NAME, ids, 0), k = intDim(NAME, ids, 1);
         require(tokens >= 1 && k >= 1, NAME, ids + " is empty");
         require(experts >= 1 && experts <= MAX_EXPERTS, NAME, "number of experts " + experts + " not in [1, " + MAX_EXPERTS + "]");
         require(k <= experts, NAME, "k=" + k + " exceeds the " + experts + " experts");
         require((long) tokens * k <= Integer.MAX_VALUE, NAME, "tokens * k exceeds int range");
         int n = tokens * k;
-        tensor(NAME, w, 2, DeviceDType.F32);
+        tensor(NAME, w, 2, DType.F32);
         shape(NAME, w, tokens, k);
-        tensor(NAME, offsets, 1, DeviceDType.I32);
+        tensor(NAME, offsets, 1, DType.I32);
         shape(NAME, offsets, experts + 1);
-        tensor(NAME, permToken, 1, DeviceDType.I32);
+        tensor(NAME, permToken, 1, DType.I32);
         shape(NAME, permToken, n);
-        tensor(NAME, permWeight, 1, DeviceDType.F32);
+        tensor(NAME, permWeight, 1, DType.F32);
         shape(NAME, permWeight, n);
-        tensor(NAME, pos, 2, DeviceDType.I32);
+        tensor(NAME, pos, 2, DType.I32);
         shape(NAME, pos, tokens, k);
-        tensor(NAME, badIds, 1, DeviceDType.I32);
+        tensor(NAME, badIds, 1, DType.I32);
         shape(NAME, badIds, 1);
         return new AlignPlan(tokens, k, experts, n);
     }
 
     /** @param x {@code [tokens, hidden]} BF16 or F32; {@code xPerm [entries, hidden]} same dtype out */
     public static RowsPlan planPermuteRows(DeviceTensor x, DeviceTensor permToken, DeviceTensor xPerm) {
-        tensor(NAME, x, 2, DeviceDType.BF16, DeviceDType.F32);
-        tensor(NAME, permToken, 1, DeviceDType.I32);
+        tensor(NAME, x, 2, DType.BF16, DType.F32);
+        tensor(NAME, permToken, 1, DType.I32);
         int n = intDim(NAME, permToken, 0);
         tensor(NAME, xPerm, 2, x.dtype());
         shape(NAME, xPerm, n, x.dim(1));
@@ -100,20 +102,20 @@ public final class TokenPermutationKernel {
      * @param out {@code [tokens, hidden]} F32 or BF16 out
      */
     public static CombinePlan planCombine(DeviceTensor y, DeviceTensor pos, DeviceTensor w, DeviceTensor out) {
-        tensor(NAME, pos, 2, DeviceDType.I32);
+        tensor(NAME, pos, 2, DType.I32);
         int tokens = intDim(NAME, pos, 0), k = intDim(NAME, pos, 1);
-        tensor(NAME, y, 2, DeviceDType.F32);
+        tensor(NAME, y, 2, DType.F32);
         int hidden = intDim(NAME, y, 1);
         require(y.dim(0) == (long) tokens * k, NAME, y + " must have tokens*k = " + (long) tokens * k + " rows");
         require(hidden % 4 == 0, NAME, "hidden " + hidden + " must be a multiple of 4 (16-byte vectors)");
         if (w != null) {
-            tensor(NAME, w, 2, DeviceDType.F32);
+            tensor(NAME, w, 2, DType.F32);
             shape(NAME, w, tokens, k);
         }
-        tensor(NAME, out, 2, DeviceDType.F32, DeviceDType.BF16);
+        tensor(NAME, out, 2, DType.F32, DType.BF16);
         shape(NAME, out, tokens, hidden);
         require(tokens >= 1, NAME, pos + " is empty");
-        String kernel = out.dtype() == DeviceDType.F32 ? "moe_combine_v2_f32" : "moe_combine_v2_f32_to_bf16";
+        String kernel = out.dtype() == DType.F32 ? "moe_combine_v2_f32" : "moe_combine_v2_f32_to_bf16";
         return new CombinePlan(tokens, k, hidden, w != null, kernel, Math.min(tokens, MAX_GRID), TABLE.pick(hidden).threads());
     }
 
@@ -152,7 +154,7 @@ public final class TokenPermutationKernel {
     /** The one-thread-per-element reference combine ({@code out} must be F32). */
     public CombinePlan combineReference(CUstream stream, DeviceTensor y, DeviceTensor pos, DeviceTensor w, DeviceTensor out) {
         CombinePlan p = planCombine(y, pos, w, out);
-        require(out.dtype() == DeviceDType.F32, NAME, "the reference combine writes F32, " + out + " given");
+        require(out.dtype() == DType.F32, NAME, "the reference combine writes F32, " + out + " given");
         long elems = (long) p.tokens() * p.hidden();
         require((elems + 255) / 256 <= Integer.MAX_VALUE, NAME, "too many elements for the reference combine");
         Launch.run(lookup.function("moe_combine_v1_f32"), "moe_combine_v1_f32", new Launch.Dims((int) ((elems + 255) / 256), 1, 1, 256, 0),

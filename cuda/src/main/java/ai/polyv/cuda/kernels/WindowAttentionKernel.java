@@ -1,5 +1,7 @@
 package ai.polyv.cuda.kernels;
 
+import ai.polyv.loader.safetensors.DType;
+
 import static ai.polyv.cuda.kernels.LaunchChecks.intDim;
 import static ai.polyv.cuda.kernels.LaunchChecks.require;
 import static ai.polyv.cuda.kernels.LaunchChecks.shape;
@@ -60,7 +62,7 @@ public final class WindowAttentionKernel {
      */
     public static Plan plan(DeviceTensor q, DeviceTensor k, DeviceTensor v, int[] cuSeqlensHost, DeviceTensor cuSeqlens,
                             int heads, DeviceTensor out, boolean reference) {
-        tensor(NAME, q, 2, reference ? new DeviceDType[] {DeviceDType.BF16, DeviceDType.F32} : new DeviceDType[] {DeviceDType.BF16});
+        tensor(NAME, q, 2, reference ? new DType[] {DType.BF16, DType.F32} : new DType[] {DType.BF16});
         int tokens = intDim(NAME, q, 0), width = intDim(NAME, q, 1);
         require(tokens >= 1, NAME, q + " has no tokens");
         tensor(NAME, k, 2, q.dtype());
@@ -75,17 +77,17 @@ public final class WindowAttentionKernel {
             require(FAST_HEAD_DIMS.contains(hd), NAME, "head_dim " + hd + " not supported, expected one of " + FAST_HEAD_DIMS.stream().sorted().toList());
         }
         require(heads <= 65535, NAME, "heads " + heads + " above the grid limit 65535");
-        tensor(NAME, out, 2, reference ? new DeviceDType[] {DeviceDType.F32} : new DeviceDType[] {DeviceDType.BF16, DeviceDType.F32});
+        tensor(NAME, out, 2, reference ? new DType[] {DType.F32} : new DType[] {DType.BF16, DType.F32});
         shape(NAME, out, tokens, width);
         int maxLen = checkCuSeqlens(cuSeqlensHost, tokens);
         int numSeqs = cuSeqlensHost.length - 1;
         require(numSeqs <= 65535, NAME, numSeqs + " sequences above the grid limit 65535");
-        tensor(NAME, cuSeqlens, 1, DeviceDType.I32);
+        tensor(NAME, cuSeqlens, 1, DType.I32);
         shape(NAME, cuSeqlens, numSeqs + 1);
         float scale = (float) (1.0 / Math.sqrt(hd));
         String kernel = reference
-                ? "window_attention_v1_" + (q.dtype() == DeviceDType.BF16 ? "bf16" : "f32") + "_to_f32"
-                : "window_attention_v2_hd" + hd + "_bf16_to_" + (out.dtype() == DeviceDType.BF16 ? "bf16" : "f32");
+                ? "window_attention_v1_" + (q.dtype() == DType.BF16 ? "bf16" : "f32") + "_to_f32"
+                : "window_attention_v2_hd" + hd + "_bf16_to_" + (out.dtype() == DType.BF16 ? "bf16" : "f32");
         int gridX = reference ? (tokens + THREADS - 1) / THREADS : Math.max(1, (maxLen + TILE - 1) / TILE);
         return new Plan(tokens, heads, hd, numSeqs, maxLen, scale, kernel, gridX);
     }

@@ -1,7 +1,7 @@
 package ai.polyv.cuda.kernels;
 
-import static ai.polyv.cuda.kernels.DeviceDType.F32;
-import static ai.polyv.cuda.kernels.DeviceDType.I32;
+import static ai.polyv.loader.safetensors.DType.F32;
+import static ai.polyv.loader.safetensors.DType.I32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import ai.polyv.core.backend.ReferenceOps;
 import ai.polyv.core.model.MoeRouter;
 import ai.polyv.core.backend.TokenPermutation;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 
 class KernelReferencesTest {

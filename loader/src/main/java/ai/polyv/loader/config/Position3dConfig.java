@@ -1,7 +1,7 @@
 package ai.polyv.loader.config;
 
 /**
- * PolyV's 3D positional encoding ({@code position_3d.*}), SPEC section 2.
+ * PolyV's 3D positional encoding ({@code position_3d.*}), docs/spec.md §2.
  *
  * @param encoding    only "sincos"
  * @param base        frequency base (10000)

@@ -1,5 +1,6 @@
 package ai.polyv.loader.layout;
 
+import ai.polyv.loader.safetensors.Shape;
 import java.util.Arrays;
 
 /**
@@ -37,9 +38,7 @@ public record TensorSpec(String name, long[] shape, Role role) {
     }
 
     public long numel() {
-        long n = 1;
-        for (long d : shape) n *= d;
-        return n;
+        return Shape.numel(shape);
     }
 
     /** Whether {@code actual} fits this spec ({@code -1} matches any size). */

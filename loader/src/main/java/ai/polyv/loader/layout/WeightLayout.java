@@ -36,7 +36,7 @@ public record WeightLayout<M, V>(Vision<M, V> vision, Decoder<M, V> decoder, Hea
     public record Vision<M, V>(M patchEmbed, List<VisionBlock<M, V>> blocks, V mergerNorm, Linear<M, V> merger0,
                                Linear<M, V> merger2) {}
 
-    /** A decoder layer's feed-forward: a dense SwiGLU or a sparse MoE (SPEC section 2). */
+    /** A decoder layer's feed-forward: a dense SwiGLU or a sparse MoE (docs/spec.md §2). */
     public sealed interface Ffn<M, V> permits Dense, Moe {}
 
     /** Dense SwiGLU without biases ({@code model.layers.L.mlp.*}). */

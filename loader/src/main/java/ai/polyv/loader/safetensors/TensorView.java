@@ -53,7 +53,7 @@ public final class TensorView {
         }
     }
 
-    /** Product of the dims; 1 for a scalar (empty shape). Rejects negative dims and overflow. */
+    /** {@link Shape#numel}, checked for a file: rejects negative dims and overflow, naming the tensor. */
     public static long numel(long[] shape, String tensorName) {
         long n = 1;
         for (int i = 0; i < shape.length; i++) {

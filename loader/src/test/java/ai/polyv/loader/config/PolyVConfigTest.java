@@ -1,5 +1,6 @@
 package ai.polyv.loader.config;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.polyv.loader.TestPaths;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +25,7 @@ class PolyVConfigTest {
 
     @Test
     void loadsTinyA() {
-        PolyVConfig c = PolyVConfig.load(TestPaths.golden("tiny-a"));
+        PolyVConfig c = PolyVConfig.load(SharedData.golden("tiny-a"));
         TextConfig t = c.text();
         assertEquals(96, t.hiddenSize());
         assertEquals(160, t.intermediateSize());
@@ -63,14 +63,14 @@ class PolyVConfigTest {
     void aConfigPathThatIsNoFileIsNamedAsSuch() {
         ConfigException device = assertThrows(ConfigException.class, () -> PolyVConfig.load(Path.of("/dev/null")));
         assertEquals("config /dev/null is not a regular file", device.getMessage());
-        Path noConfig = TestPaths.golden("tiny-a").getParent();   // a folder without config.json
+        Path noConfig = SharedData.golden("tiny-a").getParent();   // a folder without config.json
         ConfigException missing = assertThrows(ConfigException.class, () -> PolyVConfig.load(noConfig));
         assertEquals("config " + noConfig.resolve("config.json") + " does not exist", missing.getMessage());
     }
 
     @Test
     void loadsTinyC() {
-        PolyVConfig c = PolyVConfig.load(TestPaths.golden("tiny-c").resolve("config.json"));
+        PolyVConfig c = PolyVConfig.load(SharedData.golden("tiny-c").resolve("config.json"));
         assertEquals(128, c.text().headDim());
         assertEquals(1, c.text().numKvHeads());
         assertArrayEquals(new int[] {16, 24, 24}, c.text().mropeSection());
@@ -147,7 +147,7 @@ class PolyVConfigTest {
 
     @Test
     void toJsonRoundTrips() {
-        for (Path p : List.of(TestPaths.golden("tiny-a").resolve("config.json"), TestPaths.golden("tiny-c").resolve("config.json"),
+        for (Path p : List.of(SharedData.golden("tiny-a").resolve("config.json"), SharedData.golden("tiny-c").resolve("config.json"),
                 resource("qwen25vl-7b/config.json"), resource("polyv-7b/config.json"), resource("qwen25vl-7b-nested/config.json"))) {
             PolyVConfig c = PolyVConfig.load(p);
             String json = c.toJson();
@@ -167,7 +167,7 @@ class PolyVConfigTest {
     }
 
     private static String tinyA() throws Exception {
-        return java.nio.file.Files.readString(TestPaths.golden("tiny-a").resolve("config.json"));
+        return java.nio.file.Files.readString(SharedData.golden("tiny-a").resolve("config.json"));
     }
 
     private static void assertRejected(String json, String... fragments) {

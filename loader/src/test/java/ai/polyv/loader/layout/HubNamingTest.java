@@ -1,12 +1,12 @@
 package ai.polyv.loader.layout;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.polyv.loader.config.ConfigException;
 import ai.polyv.loader.config.PolyVConfig;
-import ai.polyv.loader.TestPaths;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -39,7 +39,7 @@ class HubNamingTest {
 
     @Test
     void familyFromArchitectures() throws Exception {
-        assertEquals(ModelFamily.POLYV, ModelFamily.of(PolyVConfig.load(TestPaths.golden("tiny-a"))));
+        assertEquals(ModelFamily.POLYV, ModelFamily.of(PolyVConfig.load(SharedData.golden("tiny-a"))));
         Path qwen = Path.of(HubNamingTest.class.getResource("/qwen25vl-7b/config.json").toURI());
         PolyVConfig dense = PolyVConfig.load(qwen);
         assertEquals(ModelFamily.QWEN2_5_VL, ModelFamily.of(dense));

@@ -1,11 +1,11 @@
 package ai.polyv.loader.layout;
 
+import ai.polyv.testsupport.SharedData;
 import ai.polyv.loader.config.PolyVConfig;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.polyv.loader.TestPaths;
 import ai.polyv.loader.safetensors.Checkpoint;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ class WeightLayoutTest {
     @Test
     void matchesTheGoldenCheckpointsExactly() {
         for (String model : List.of("tiny-a", "tiny-c")) {
-            Path dir = TestPaths.golden(model);
+            Path dir = SharedData.golden(model);
             PolyVConfig c = PolyVConfig.load(dir);
             Map<String, String> actual = new TreeMap<>();
             try (Checkpoint ck = Checkpoint.open(dir)) {

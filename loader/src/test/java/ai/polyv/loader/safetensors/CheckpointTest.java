@@ -1,18 +1,18 @@
 package ai.polyv.loader.safetensors;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.polyv.loader.TestPaths;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 class CheckpointTest {
     @Test
     void opensShardedTinyC() {
-        Path dir = TestPaths.golden("tiny-c");
+        Path dir = SharedData.golden("tiny-c");
         try (Checkpoint c = Checkpoint.open(dir)) {
             assertEquals(111, c.names().size());
             assertEquals(4, c.files().size());
@@ -45,7 +45,7 @@ class CheckpointTest {
 
     @Test
     void opensSingleFileFolderAndFile() {
-        Path dir = TestPaths.golden("tiny-a");
+        Path dir = SharedData.golden("tiny-a");
         try (Checkpoint c = Checkpoint.open(dir); Checkpoint f = Checkpoint.open(dir.resolve("model.safetensors"))) {
             assertEquals(157, c.names().size());
             assertEquals(c.names(), f.names());

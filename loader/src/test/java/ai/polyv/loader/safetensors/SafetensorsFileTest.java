@@ -1,12 +1,12 @@
 package ai.polyv.loader.safetensors;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.polyv.loader.TestPaths;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,7 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SafetensorsFileTest {
-    private static final Path TINY_A = TestPaths.golden("tiny-a").resolve("model.safetensors");
+    private static final Path TINY_A = SharedData.golden("tiny-a").resolve("model.safetensors");
 
     @Test
     void readsTinyAWithValuesFromNumpy() {
@@ -46,7 +46,7 @@ class SafetensorsFileTest {
 
     @Test
     void readsIntegerTensors() {
-        try (SafetensorsFile f = SafetensorsFile.open(TestPaths.golden("tiny-a").resolve("golden.safetensors"))) {
+        try (SafetensorsFile f = SafetensorsFile.open(SharedData.golden("tiny-a").resolve("golden.safetensors"))) {
             TensorView ids = f.tensor("text.input_ids");
             assertEquals(DType.I64, ids.dtype());
             assertArrayEquals(new long[] {14}, ids.shape());

@@ -1,12 +1,12 @@
 package ai.polyv.loader.safetensors;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.polyv.loader.TestPaths;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -114,9 +114,9 @@ class SafetensorsWriterTest {
     /** Our writer reproduces files written by the reference Rust implementation byte for byte. */
     @Test
     void reproducesReferenceFilesByteForByte() throws IOException {
-        for (Path ref : List.of(TestPaths.golden("tiny-a").resolve("model.safetensors"),
-                TestPaths.golden("tiny-a").resolve("golden.safetensors"),
-                TestPaths.golden("tiny-c").resolve("model-00004-of-00004.safetensors"))) {
+        for (Path ref : List.of(SharedData.golden("tiny-a").resolve("model.safetensors"),
+                SharedData.golden("tiny-a").resolve("golden.safetensors"),
+                SharedData.golden("tiny-c").resolve("model-00004-of-00004.safetensors"))) {
             Path out = tmp.resolve("copy.safetensors");
             try (SafetensorsFile sf = SafetensorsFile.open(ref)) {
                 Map<String, TensorData> t = new TreeMap<>();

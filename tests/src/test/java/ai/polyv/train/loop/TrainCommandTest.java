@@ -1,5 +1,6 @@
 package ai.polyv.train.loop;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,7 +32,7 @@ import picocli.CommandLine;
 
 /** The whole {@code polyv train} path (TrainCommand, Trainer, checkpoints, export) with {@link LinearToyObjective}. */
 class TrainCommandTest {
-    static final Path TINY_A = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
+    static final Path TINY_A = SharedData.golden("tiny-a");
 
     @TempDir
     Path tmp;

@@ -1,5 +1,7 @@
 package ai.polyv.train.upcycle;
 
+import static ai.polyv.testsupport.RelativeError.relL2;
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -198,8 +200,8 @@ class UpcyclerTest {
         float[] want = logits(base);
         float[] same = logits(norm);
         float[] differ = logits(raw);
-        assertTrue(rel(same, want) < 1e-5, "renormalised all-base MoE differs from dense: rel " + rel(same, want));
-        assertTrue(rel(differ, want) > 1e-2, "raw top-2 weights sum < 1, so logits must change: rel " + rel(differ, want));
+        assertTrue(relL2(same, want) < 1e-5, "renormalised all-base MoE differs from dense: rel " + relL2(same, want));
+        assertTrue(relL2(differ, want) > 1e-2, "raw top-2 weights sum < 1, so logits must change: rel " + relL2(differ, want));
     }
 
     @Test
@@ -264,7 +266,7 @@ class UpcyclerTest {
         Path file = Files.writeString(tmp.resolve("donor.txt"), "x");
         var notFolder = assertThrows(UpcycleException.class, () -> Upcycler.open(options(List.of(file), new int[] {0}, 2)));
         assertEquals("donor 1 " + file + " is not a directory (it is a file)", notFolder.getMessage());
-        Path golden = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
+        Path golden = SharedData.golden("tiny-a");
         var moe = assertThrows(UpcycleException.class, () -> Upcycler.open(UpcycleOptions.of(golden, List.of(), new int[] {1}, 2)));
         assertTrue(moe.getMessage().contains("already has a moe object"), moe.getMessage());
     }
@@ -303,14 +305,6 @@ class UpcyclerTest {
         }
     }
 
-    static double rel(float[] a, float[] b) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            num += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / den);
-    }
 
     static int argmax(float[] v) {
         int best = 0;

@@ -1,5 +1,6 @@
 package ai.polyv.tokenizer.prompt;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,7 +29,7 @@ class PromptEncoderTest {
 
     @BeforeAll
     static void load() {
-        qwen = Tokenizer.load(Path.of(System.getProperty("polyv.shared", "../../shared"), "tokenizer", "qwen", "tokenizer.json"));
+        qwen = Tokenizer.load(SharedData.qwenTokenizer().resolve("tokenizer.json"));
         enc = new PromptEncoder(qwen, ChatTokens.of(qwen), 2);
     }
 

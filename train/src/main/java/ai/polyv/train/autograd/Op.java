@@ -124,7 +124,7 @@ sealed interface Op {
             if (x.grad == null) return;
             for (int i = 0; i < x.value.length; i++) {
                 double a = x.value[i];
-                double d = 0.5 * (1 + ai.polyv.core.backend.Erf.erf(a / Math.sqrt(2))) + a * StrictMath.exp(-0.5 * a * a) / Math.sqrt(2 * Math.PI);
+                double d = 0.5 * (1 + ai.polyv.core.cpu.Erf.erfRef(a / Math.sqrt(2))) + a * StrictMath.exp(-0.5 * a * a) / Math.sqrt(2 * Math.PI);
                 x.grad[i] += (float) (y.grad[i] * d);
             }
         }

@@ -1,5 +1,6 @@
 package ai.polyv.train.autograd;
 
+import ai.polyv.loader.safetensors.Shape;
 import java.util.Objects;
 
 /**
@@ -14,8 +15,7 @@ import java.util.Objects;
 public record Param(String name, long[] shape, float[] value, float[] grad) {
     public Param {
         Objects.requireNonNull(name, "name");
-        long n = 1;
-        for (long d : shape) n *= d;
+        long n = Shape.numel(shape);
         if (value.length != n || grad.length != n) {
             throw new IllegalArgumentException("param " + name + ": shape has " + n + " elements, value " + value.length + ", grad " + grad.length);
         }

@@ -2,7 +2,7 @@ package ai.polyv.train.autograd;
 
 import static ai.polyv.train.autograd.HostMath.dot;
 
-import ai.polyv.core.backend.Erf;
+import ai.polyv.core.cpu.Erf;
 import ai.polyv.core.cpu.CpuThreads;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -145,12 +145,12 @@ public final class Tape {
         return record(new Op.Silu(x, y), y, x);
     }
 
-    /** GELU with the exact erf (SPEC: merger and synergy heads). */
+    /** GELU with the exact erf (docs/spec.md §1-2: merger and synergy heads). */
     public Var gelu(Var x) {
         Var y = out(x.rows, x.cols, x);
         for (int i = 0; i < x.value.length; i++) {
             double a = x.value[i];
-            y.value[i] = (float) (0.5 * a * (1 + Erf.erf(a / Math.sqrt(2))));
+            y.value[i] = (float) (0.5 * a * (1 + Erf.erfRef(a / Math.sqrt(2))));
         }
         return record(new Op.Gelu(x, y), y, x);
     }

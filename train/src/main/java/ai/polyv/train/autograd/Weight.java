@@ -1,7 +1,7 @@
 package ai.polyv.train.autograd;
 
 import ai.polyv.core.cpu.WeightFormat;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -73,11 +73,7 @@ public sealed interface Weight {
 
         @Override
         public WeightFormat format() {
-            return switch (tensor.dtype()) {
-                case F32 -> WeightFormat.F32;
-                case BF16 -> WeightFormat.BF16;
-                case F16 -> WeightFormat.F16;
-            };
+            return WeightFormat.of(tensor.dtype());
         }
 
         @Override

@@ -1,7 +1,7 @@
 package ai.polyv.train.optim;
 
 /**
- * Learning-rate schedules (SPEC.md section 2, paper Table 6): a linear warm-up from 0 over the first
+ * Learning-rate schedules (docs/spec.md §2, paper Table 6): a linear warm-up from 0 over the first
  * {@code warmupSteps} optimizer steps, then either a cosine decay from the base rate to a floor at the
  * last step or the base rate held constant. Same formulas as HF {@code get_cosine_schedule_with_warmup}
  * and {@code get_constant_schedule_with_warmup}: the rate of the optimizer step with 0-based index

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.polyv.core.cpu.CpuThreads;
 import ai.polyv.core.cpu.ScalarKernels;
 import ai.polyv.core.cpu.WeightFormat;
-import ai.polyv.core.tensor.DType;
+import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

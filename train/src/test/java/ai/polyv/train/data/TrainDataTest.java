@@ -1,5 +1,6 @@
 package ai.polyv.train.data;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -27,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Rows for the golden tiny-a config: vocab 2048, image 2000, video 2001, start 1998, end 1999, synergy 2002, heads 64 / 48. */
 class TrainDataTest {
-    static final Path TINY_A = Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a");
+    static final Path TINY_A = SharedData.golden("tiny-a");
     static final PolyVConfig CONFIG = PolyVConfig.load(TINY_A);
     static final int IM = 2000, VID = 2001, VS = 1998, VE = 1999, SYN = 2002, X = -100;
 

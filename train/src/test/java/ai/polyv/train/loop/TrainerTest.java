@@ -1,5 +1,6 @@
 package ai.polyv.train.loop;
 
+import ai.polyv.testsupport.SharedData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The loop's arithmetic by hand: one scalar parameter, loss (p - L)^2 per row of length L. */
 class TrainerTest {
-    static final PolyVConfig CONFIG = PolyVConfig.load(Path.of(System.getProperty("polyv.shared", "../shared"), "golden", "tiny-a"));
+    static final PolyVConfig CONFIG = PolyVConfig.load(SharedData.golden("tiny-a"));
 
     /** {@code p} in a router's name so that stage 2-1 trains it. */
     static final class Scalar implements TrainingObjective {
