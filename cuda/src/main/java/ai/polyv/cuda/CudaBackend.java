@@ -2,6 +2,7 @@ package ai.polyv.cuda;
 
 import ai.polyv.core.backend.Backend;
 import ai.polyv.core.backend.ExpertWeights;
+import ai.polyv.core.backend.ReferenceOps;
 import ai.polyv.core.backend.Workspace;
 import ai.polyv.core.tensor.Tensor;
 import ai.polyv.cuda.driver.Cublas;
@@ -129,7 +130,6 @@ public final class CudaBackend implements Backend {
         this.fusedMoe = new FusedMoe(dev, residency, convert);
     }
 
-
     /** The backend on device 0 in {@link Precision#F32}. */
     public static CudaBackend open() {
         return open(Precision.F32);
@@ -216,7 +216,6 @@ public final class CudaBackend implements Backend {
         dev.synchronize();
     }
 
-
     // ---------------------------------------------------------------- memory
 
     @Override
@@ -249,15 +248,14 @@ public final class CudaBackend implements Backend {
             return CudaBackend.this;
         }
 
-    @Override
-    public void close() {
-        dev.bind();
-        fusedMoe.close();
-        residency.clear();
-        dev.close();
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            for (int i = buffers.size() - 1; i >= 0; i--) buffers.get(i).close();
+            buffers.clear();
+        }
     }
-    }
-
 
     /**
      * Uploads a weight once. In {@link Precision#F32} a BF16/F16 tensor is widened to F32 on the device
@@ -310,11 +308,6 @@ public final class CudaBackend implements Backend {
         }
         if (values.length > 0) staging.upload(MemorySegment.ofArray(values), 0, DevicePointers.address(dst), 4L * values.length);
     }
-
-
-
-
-
 
     // ---------------------------------------------------------------- dense ops
 
@@ -421,7 +414,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("gatherRows: out must be [" + index.length + ", " + src.cols() + "], got " + out);
         }
         if (CudaDevice.overlap(src, out)) throw new IllegalArgumentException("gatherRows: out " + out + " overlaps src " + src);
-        RowPlans.checkRows("gatherRows", index, src.rows());
+        ReferenceOps.requireRows("gatherRows", index, src.rows());
         if (index.length == 0) return;
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
@@ -440,7 +433,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("scatterRows: src must be [" + index.length + ", " + out.cols() + "], got " + src);
         }
         if (CudaDevice.overlap(src, out)) throw new IllegalArgumentException("scatterRows: src " + src + " overlaps out " + out);
-        RowPlans.checkRows("scatterRows", index, out.rows());
+        ReferenceOps.requireRows("scatterRows", index, out.rows());
         if (index.length == 0) return;
         RowPlans.Copy plan = RowPlans.scatter(index, out.rows());
         List<DeviceBuffer> scope = new ArrayList<>();
@@ -458,7 +451,7 @@ public final class CudaBackend implements Backend {
         dev.requireDevice("scatterAddScaled", src, out);
         if (scale.length != index.length) throw new IllegalArgumentException("scatterAddScaled: " + index.length + " rows but " + scale.length + " scales");
         if (CudaDevice.overlap(src, out)) throw new IllegalArgumentException("scatterAddScaled: src " + src + " overlaps out " + out);
-        RowPlans.checkRows("scatterAddScaled", index, out.rows());
+        ReferenceOps.requireRows("scatterAddScaled", index, out.rows());
         if (index.length == 0) {
             if (src.rows() != 0) throw new IllegalArgumentException("scatterAddScaled: src must be [0, " + out.cols() + "], got " + src);
             return;
@@ -564,7 +557,6 @@ public final class CudaBackend implements Backend {
 
     // ---------------------------------------------------------------- MoE stages (fused)
 
-
     /** The rule for the fused router (class comment). */
     public boolean usesFusedRouter(Tensor x, Tensor gate, int k) {
         return fusedRouterApplies(precision, x.dtype(), gate.dtype(), x.rows(), x.cols(), gate.rows(), k);
@@ -574,7 +566,6 @@ public final class CudaBackend implements Backend {
     public static boolean fusedRouterApplies(Precision precision, DType x, DType gate, int tokens, int hidden, int experts, int k) {
         return FusedMoe.routerApplies(precision, x, gate, tokens, hidden, experts, k);
     }
-
 
     /**
      * Stage 1. {@link Precision#BF16} (see {@link #usesFusedRouter}): moe_router_v2, router GEMM (fp32
@@ -595,7 +586,6 @@ public final class CudaBackend implements Backend {
         count("moeRoute", "moe_router_v2");
     }
 
-
     /** The rule for the fused experts (class comment). */
     public boolean usesFusedExperts(Tensor x, ExpertWeights w) {
         return fusedExpertsApply(precision, x.dtype(), x.rows(), w);
@@ -605,7 +595,6 @@ public final class CudaBackend implements Backend {
     public static boolean fusedExpertsApply(Precision precision, DType x, int tokens, ExpertWeights w) {
         return FusedMoe.expertsApply(precision, x, tokens, w);
     }
-
 
     /**
      * Stages 2-4. {@link Precision#BF16} (see {@link #usesFusedExperts}): permutation
@@ -628,9 +617,6 @@ public final class CudaBackend implements Backend {
         count("moeExperts", "token_permutation+expert_ffn");
     }
 
-
-
-
     /** Greedy choice per row of {@code logits [rows, vocab]}: the index of the largest value, ties to the lower index. */
     public int[] argmax(Tensor logits) {
         dev.bind();
@@ -648,17 +634,8 @@ public final class CudaBackend implements Backend {
     @Override
     public void close() {
         dev.bind();
-        fusedMoe.dropRouting();
-        RuntimeException first = null;
-        for (AutoCloseable c : new AutoCloseable[] {stream::synchronize, blas, kernels, staging, pool, stream, ctx}) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                if (first == null) first = e instanceof RuntimeException re ? re : new IllegalStateException(e);
-                else first.addSuppressed(e);
-            }
-        }
-        weights.clear();
-        if (first != null) throw first;
+        fusedMoe.close();
+        residency.clear();
+        dev.close();
     }
 }
