@@ -1,5 +1,10 @@
 package ai.polyv.cuda;
 
+import ai.polyv.core.backend.Backend;
+import ai.polyv.core.backend.ExpertWeights;
+import ai.polyv.core.backend.ReferenceOps;
+import ai.polyv.core.backend.Workspace;
+import ai.polyv.core.tensor.Tensor;
 import ai.polyv.cuda.driver.Cublas;
 import ai.polyv.cuda.driver.CudaContext;
 import ai.polyv.cuda.driver.CudaException;
@@ -11,31 +16,22 @@ import ai.polyv.cuda.driver.DeviceMemoryPool;
 import ai.polyv.cuda.driver.DevicePointers;
 import ai.polyv.cuda.driver.HostStaging;
 import ai.polyv.cuda.driver.KernelLibrary;
-
-import ai.polyv.core.backend.Backend;
-import ai.polyv.core.backend.ExpertWeights;
-import ai.polyv.core.backend.Workspace;
 import ai.polyv.cuda.kernels.AttentionKernels;
 import ai.polyv.cuda.kernels.ConvertKernel;
 import ai.polyv.cuda.kernels.CopyRowsKernel;
 import ai.polyv.cuda.kernels.DeviceTensor;
 import ai.polyv.cuda.kernels.ElementwiseKernels;
 import ai.polyv.cuda.kernels.EmbeddingKernel;
-import ai.polyv.cuda.kernels.ExpertFfnKernel;
 import ai.polyv.cuda.kernels.KernelLookup;
-import ai.polyv.cuda.kernels.MoeRouterKernel;
 import ai.polyv.cuda.kernels.RmsNormKernel;
 import ai.polyv.cuda.kernels.RopeKernel;
 import ai.polyv.cuda.kernels.RoutingKernels;
 import ai.polyv.cuda.kernels.ScatterAddScaledKernel;
-import ai.polyv.cuda.kernels.TokenPermutationKernel;
 import ai.polyv.cuda.kernels.WindowAttentionKernel;
 import ai.polyv.loader.safetensors.DType;
-import ai.polyv.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -78,6 +74,10 @@ import jcuda.driver.JCudaDriver;
  * loss read them; the experts do not: the fused path keeps the router's device ids); the logits row
  * comes back for sampling. The F32 MoE path also uploads each expert's row indices and weights.
  *
+ * <p>Split by responsibility: {@link CudaDevice} (context, stream, pool, staging, kernel library,
+ * cuBLAS, graph capture), {@link WeightResidency} (weights uploaded once, stacked experts),
+ * {@link FusedMoe} (the fused MoE path and its rules); this class is the ops of {@link Backend}.
+ *
  * <p>Not thread-safe: one thread drives a backend (the context is made current on it when it changes).
  */
 public final class CudaBackend implements Backend {
@@ -85,17 +85,15 @@ public final class CudaBackend implements Backend {
     /** How matrices are stored and multiplied (see the class comment). */
     public enum Precision { F32, BF16 }
 
-    private static final long STAGING_BYTES = 64L << 20;
-
     private final Precision precision;
-    private final CudaContext ctx;
+    private final CudaDevice dev;              // context, stream, pool, staging, kernels, cuBLAS
+    private final WeightResidency residency;   // weights uploaded once, stacked experts
+    private final FusedMoe fusedMoe;           // the fused PolyV MoE path (BF16)
+    // the device's parts the ops use on every call
     private final CudaStream stream;
     private final DeviceMemoryPool pool;
     private final HostStaging staging;
-    private final KernelLibrary kernels;
     private final Cublas blas;
-    private final List<DeviceBuffer> weights = new ArrayList<>();
-    private Thread boundThread;
 
     private final RmsNormKernel rmsNorm;
     private final ElementwiseKernels elementwise;
@@ -106,56 +104,30 @@ public final class CudaBackend implements Backend {
     private final RopeKernel rope;
     private final AttentionKernels attention;
     private final RoutingKernels routing;
-    private final MoeRouterKernel fusedRouter;
-    private final TokenPermutationKernel permutation;
-    private final ExpertFfnKernel expertFfn;
     private final WindowAttentionKernel windowAttention;
 
-    /** Stacked bf16 expert weights of each MoE layer, keyed by the layer's first gate weight. */
-    private final Map<Tensor, StackedExperts> stacked = new IdentityHashMap<>();
-    /** The device copy of the last fused routing, reused by {@link #moeExperts} when it is handed the same routing. */
-    private DeviceRouting lastRouting;
     private final Map<String, Long> pathCounts = new TreeMap<>();
 
-    private CudaBackend(Precision precision, CudaContext ctx) {
+    private CudaBackend(Precision precision, CudaDevice dev) {
         this.precision = precision;
-        this.ctx = ctx;
-        this.boundThread = Thread.currentThread();
-        List<AutoCloseable> opened = new ArrayList<>();
-        try {
-            this.stream = add(opened, new CudaStream());
-            this.pool = add(opened, DeviceMemoryPool.forCurrentContext());
-            this.staging = add(opened, new HostStaging(stream, STAGING_BYTES));
-            this.kernels = add(opened, new KernelLibrary(ctx.info()));
-            this.blas = add(opened, Cublas.create(stream));
-            this.rmsNorm = new RmsNormKernel(kernels);
-            this.elementwise = new ElementwiseKernels(kernels);
-            this.convert = new ConvertKernel(kernels);
-            this.embedding = new EmbeddingKernel(kernels);
-            this.copyRows = new CopyRowsKernel(kernels);
-            this.scatterAdd = new ScatterAddScaledKernel(kernels);
-            this.rope = new RopeKernel(kernels);
-            this.attention = new AttentionKernels(kernels);
-            this.routing = new RoutingKernels(kernels);
-            this.fusedRouter = new MoeRouterKernel(KernelLookup.of(kernels, MoeRouterKernel.NAME));
-            this.permutation = new TokenPermutationKernel(KernelLookup.of(kernels, TokenPermutationKernel.NAME));
-            this.expertFfn = new ExpertFfnKernel(KernelLookup.of(kernels, ExpertFfnKernel.NAME));
-            this.windowAttention = new WindowAttentionKernel(KernelLookup.of(kernels, WindowAttentionKernel.NAME));
-        } catch (RuntimeException e) {
-            for (int i = opened.size() - 1; i >= 0; i--) {
-                try {
-                    opened.get(i).close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            throw e;
-        }
-    }
-
-    private static <T extends AutoCloseable> T add(List<AutoCloseable> opened, T t) {
-        opened.add(t);
-        return t;
+        this.dev = dev;
+        this.stream = dev.stream;
+        this.pool = dev.pool;
+        this.staging = dev.staging;
+        this.blas = dev.blas;
+        KernelLibrary kernels = dev.kernels;
+        this.rmsNorm = new RmsNormKernel(kernels);
+        this.elementwise = new ElementwiseKernels(kernels);
+        this.convert = new ConvertKernel(kernels);
+        this.embedding = new EmbeddingKernel(kernels);
+        this.copyRows = new CopyRowsKernel(kernels);
+        this.scatterAdd = new ScatterAddScaledKernel(kernels);
+        this.rope = new RopeKernel(kernels);
+        this.attention = new AttentionKernels(kernels);
+        this.routing = new RoutingKernels(kernels);
+        this.windowAttention = new WindowAttentionKernel(KernelLookup.of(kernels, WindowAttentionKernel.NAME));
+        this.residency = new WeightResidency(dev, precision, convert);
+        this.fusedMoe = new FusedMoe(dev, residency, convert);
     }
 
     /** The backend on device 0 in {@link Precision#F32}. */
@@ -166,16 +138,23 @@ public final class CudaBackend implements Backend {
     /** The backend on device 0; throws {@link CudaUnavailableException} with the reason when it cannot run. */
     public static CudaBackend open(Precision precision) {
         CudaContext ctx = CudaContext.open(0);
+        CudaDevice dev;
         try {
-            return new CudaBackend(precision, ctx);
+            dev = new CudaDevice(ctx);
         } catch (RuntimeException e) {
             ctx.close();
+            throw e;
+        }
+        try {
+            return new CudaBackend(precision, dev);
+        } catch (RuntimeException e) {
+            dev.close();
             throw e;
         }
     }
 
     public CudaContext context() {
-        return ctx;
+        return dev.ctx;
     }
 
     public CudaStream stream() {
@@ -192,7 +171,7 @@ public final class CudaBackend implements Backend {
     }
 
     public KernelLibrary kernels() {
-        return kernels;
+        return dev.kernels;
     }
 
     public Precision precision() {
@@ -224,47 +203,24 @@ public final class CudaBackend implements Backend {
      * casts) fails with IllegalStateException naming the reason, and the capture is discarded.
      */
     public CudaGraph capture(Runnable work) {
-        bind();
-        stream.synchronize();
-        staging.streamIdle();
-        String why = "not possible inside a CUDA graph capture: this op allocates device memory or copies host data "
-                + "(capture only ops on existing device tensors)";
-        pool.captureGuard(why);
-        staging.captureGuard = why;
-        try {
-            return CudaGraph.capture(stream, work);
-        } finally {
-            pool.captureGuard(null);
-            staging.captureGuard = null;
-        }
+        return dev.capture(work);
     }
 
     /** Replays a captured graph on this backend's stream. */
     public void launch(CudaGraph graph) {
-        bind();
-        graph.launch(stream);
+        dev.launch(graph);
     }
 
     /** Waits until every queued operation has finished. */
     public void synchronize() {
-        bind();
-        stream.synchronize();
-        staging.streamIdle();
-    }
-
-    private void bind() {
-        Thread t = Thread.currentThread();
-        if (t != boundThread) {
-            ctx.makeCurrent();
-            boundThread = t;
-        }
+        dev.synchronize();
     }
 
     // ---------------------------------------------------------------- memory
 
     @Override
     public Workspace workspace() {
-        bind();
+        dev.bind();
         return new CudaWorkspace();
     }
 
@@ -283,7 +239,7 @@ public final class CudaBackend implements Backend {
             }
             DeviceBuffer b = pool.allocate(n * 4);
             buffers.add(b);
-            if (n > 0) memsetD32(b.address(), 0, n);
+            if (n > 0) dev.memsetD32(b.address(), 0, n);
             return DevicePointers.tensor(DType.F32, b.address(), shape);
         }
 
@@ -301,10 +257,6 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private void memsetD32(long address, int bits, long count) {
-        CudaException.check(JCudaDriver.cuMemsetD32Async(DevicePointers.of(address), bits, count, stream.cu()), "cuMemsetD32Async");
-    }
-
     /**
      * Uploads a weight once. In {@link Precision#F32} a BF16/F16 tensor is widened to F32 on the device
      * (the returned tensor is F32). In {@link Precision#BF16} an F32 matrix (rank 2: every GEMM weight,
@@ -315,31 +267,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor weight(DType dtype, MemorySegment hostBytes, long... shape) {
-        bind();
-        Tensor host = new Tensor(dtype, hostBytes, shape);   // checks the byte size against the shape
-        long n = host.numel();
-        if (precision == Precision.BF16 && dtype == DType.F32 && shape.length == 2 && n > 0) {
-            DeviceBuffer narrow = pool.allocateDedicated(n * 2);
-            weights.add(narrow);
-            try (DeviceBuffer raw = pool.allocate(hostBytes.byteSize())) {
-                staging.upload(hostBytes, 0, raw.address(), hostBytes.byteSize());
-                convert.fromF32(stream, raw.address(), DType.BF16, narrow.address(), n);
-            }
-            return DevicePointers.tensor(DType.BF16, narrow.address(), shape);
-        }
-        if (dtype == DType.F32 || precision == Precision.BF16) {
-            DeviceBuffer b = pool.allocateDedicated(hostBytes.byteSize());
-            weights.add(b);
-            staging.upload(hostBytes, 0, b.address(), hostBytes.byteSize());
-            return DevicePointers.tensor(dtype, b.address(), shape);
-        }
-        DeviceBuffer wide = pool.allocateDedicated(n * 4);
-        weights.add(wide);
-        try (DeviceBuffer raw = pool.allocate(hostBytes.byteSize())) {
-            staging.upload(hostBytes, 0, raw.address(), hostBytes.byteSize());
-            convert.toF32(stream, raw.address(), dtype, wide.address(), n);
-        }
-        return DevicePointers.tensor(DType.F32, wide.address(), shape);
+        return residency.upload(dtype, hostBytes, shape);
     }
 
     /**
@@ -349,21 +277,13 @@ public final class CudaBackend implements Backend {
      * the backend closes.
      */
     public Tensor randomWeight(DType dtype, long seed, float halfWidth, long... shape) {
-        bind();
-        if (dtype == DType.F16) throw new IllegalArgumentException("randomWeight: dtype must be F32 or BF16, got F16");
-        DType stored = precision == Precision.F32 ? DType.F32 : dtype;
-        long n = 1;
-        for (long d : shape) n = Math.multiplyExact(n, d);
-        DeviceBuffer b = pool.allocateDedicated(Math.max(1, n * stored.byteSize()));
-        weights.add(b);
-        if (n > 0) convert.randomUniform(stream, b.address(), stored, n, seed, halfWidth);
-        return DevicePointers.tensor(stored, b.address(), shape);
+        return residency.random(dtype, seed, halfWidth, shape);
     }
 
     @Override
     public float[] download(Tensor t) {
-        bind();
-        requireDevice("download", t);
+        dev.bind();
+        dev.requireDevice("download", t);
         long n = t.numel();
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("download: tensor too large for a float[]: " + t);
         float[] out = new float[(int) n];
@@ -381,67 +301,30 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void upload(float[] values, Tensor dst) {
-        bind();
-        requireDevice("upload", dst);
+        dev.bind();
+        dev.requireDevice("upload", dst);
         if (dst.dtype() != DType.F32 || values.length != dst.numel()) {
             throw new IllegalArgumentException("upload of " + values.length + " floats into " + dst);
         }
         if (values.length > 0) staging.upload(MemorySegment.ofArray(values), 0, DevicePointers.address(dst), 4L * values.length);
     }
 
-    /** A scratch device copy of host ints (a pool block, freed with {@code scope}). */
-    private long deviceInts(int[] values, List<DeviceBuffer> scope) {
-        DeviceBuffer b = pool.allocate(4L * values.length);
-        scope.add(b);
-        if (values.length > 0) staging.upload(MemorySegment.ofArray(values), 0, b.address(), 4L * values.length);
-        return b.address();
-    }
-
-    private long deviceFloats(float[] values, List<DeviceBuffer> scope) {
-        DeviceBuffer b = pool.allocate(4L * values.length);
-        scope.add(b);
-        if (values.length > 0) staging.upload(MemorySegment.ofArray(values), 0, b.address(), 4L * values.length);
-        return b.address();
-    }
-
-    private static void release(List<DeviceBuffer> scope) {
-        for (DeviceBuffer b : scope) b.close();   // stream order makes the reuse safe
-        scope.clear();
-    }
-
-    /** Rejects tensors that are not device memory of this backend (a host tensor would crash the driver). */
-    private void requireDevice(String op, Tensor... ts) {
-        for (Tensor t : ts) {
-            if (t == null || t.numel() == 0) continue;
-            long a = t.data().address(), bytes = t.data().byteSize();
-            if (!pool.contains(a, bytes)) {
-                throw new IllegalArgumentException(op + ": tensor " + t + " is not device memory of this CUDA backend "
-                        + "(make it with this backend's workspace() or weight())");
-            }
-        }
-    }
-
-    private static boolean overlap(Tensor a, Tensor b) {
-        long a0 = a.data().address(), a1 = a0 + a.data().byteSize(), b0 = b.data().address(), b1 = b0 + b.data().byteSize();
-        return a.numel() > 0 && b.numel() > 0 && a0 < b1 && b0 < a1;
-    }
-
     // ---------------------------------------------------------------- dense ops
 
     @Override
     public void matmul(Tensor x, Tensor w, Tensor bias, Tensor out) {
-        bind();
-        requireDevice("matmul", x, w, bias, out);
+        dev.bind();
+        dev.requireDevice("matmul", x, w, bias, out);
         if (x.dtype() != DType.F32 || out.dtype() != DType.F32 || (bias != null && bias.dtype() != DType.F32)) {
             throw new UnsupportedOperationException("matmul: activations and bias must be F32, got x " + x + ", out " + out + ", bias " + bias);
         }
         int n = x.rows(), k = x.cols(), m = w.rows();
         if (w.cols() != k) throw new IllegalArgumentException("matmul: weight must be [" + m + ", " + k + "], got " + w);
         if (out.rows() != n || out.cols() != m) throw new IllegalArgumentException("matmul: out must be [" + n + ", " + m + "], got " + out);
-        if (overlap(x, out)) throw new IllegalArgumentException("matmul: out " + out + " overlaps the input " + x);
+        if (CudaDevice.overlap(x, out)) throw new IllegalArgumentException("matmul: out " + out + " overlaps the input " + x);
         if (n == 0 || m == 0) return;
         if (k == 0) {
-            memsetD32(DevicePointers.address(out), 0, (long) n * m);
+            dev.memsetD32(DevicePointers.address(out), 0, (long) n * m);
         } else if (w.dtype() == DType.F32) {
             blas.gemmRowMajor(DevicePointers.address(x), DevicePointers.address(w), Cublas.R_32F, DevicePointers.address(out), n, k, m);
         } else {
@@ -457,47 +340,47 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rmsNorm(Tensor x, Tensor w, float eps, Tensor out) {
-        bind();
-        requireDevice("rmsNorm", x, w, out);
+        dev.bind();
+        dev.requireDevice("rmsNorm", x, w, out);
         rmsNorm.launch(stream, x, w, eps, out);
     }
 
     @Override
     public void siluMul(Tensor gate, Tensor up, Tensor out) {
-        bind();
-        requireDevice("siluMul", gate, up, out);
+        dev.bind();
+        dev.requireDevice("siluMul", gate, up, out);
         elementwise.siluMul(stream, gate, up, out);
     }
 
     @Override
     public void gelu(Tensor x, Tensor out) {
-        bind();
-        requireDevice("gelu", x, out);
+        dev.bind();
+        dev.requireDevice("gelu", x, out);
         elementwise.gelu(stream, x, out);
     }
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
-        bind();
-        requireDevice("add", a, b, out);
+        dev.bind();
+        dev.requireDevice("add", a, b, out);
         elementwise.add(stream, a, b, out);
     }
 
     @Override
     public void fill(Tensor t, float value) {
-        bind();
-        requireDevice("fill", t);
+        dev.bind();
+        dev.requireDevice("fill", t);
         if (t.dtype() != DType.F32) throw new UnsupportedOperationException("fill: tensor must be F32, got " + t);
-        if (t.numel() > 0) memsetD32(DevicePointers.address(t), Float.floatToRawIntBits(value), t.numel());
+        if (t.numel() > 0) dev.memsetD32(DevicePointers.address(t), Float.floatToRawIntBits(value), t.numel());
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        bind();
-        requireDevice("copy", src, dst);
+        dev.bind();
+        dev.requireDevice("copy", src, dst);
         if (src.dtype() != DType.F32 || dst.dtype() != DType.F32) throw new UnsupportedOperationException("copy: tensors must be F32, got " + src + ", " + dst);
         if (src.rows() != dst.rows() || src.cols() != dst.cols()) throw new IllegalArgumentException("copy: dst " + dst + " must have the shape of src " + src);
-        if (overlap(src, dst)) throw new IllegalArgumentException("copy: dst " + dst + " overlaps src " + src);
+        if (CudaDevice.overlap(src, dst)) throw new IllegalArgumentException("copy: dst " + dst + " overlaps src " + src);
         if (src.numel() == 0) return;
         CudaException.check(JCudaDriver.cuMemcpyDtoDAsync(DevicePointers.of(DevicePointers.address(dst)), DevicePointers.of(DevicePointers.address(src)),
                 4L * src.numel(), stream.cu()), "cuMemcpyDtoDAsync(copy)");
@@ -507,8 +390,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void embedding(Tensor table, int[] ids, Tensor out) {
-        bind();
-        requireDevice("embedding", table, out);
+        dev.bind();
+        dev.requireDevice("embedding", table, out);
         int vocab = table.rows();
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= vocab) {
@@ -517,58 +400,58 @@ public final class CudaBackend implements Backend {
         }
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
-            embedding.launch(stream, table, ids.length == 0 ? 0 : deviceInts(ids, scope), ids.length, out);
+            embedding.launch(stream, table, ids.length == 0 ? 0 : dev.deviceInts(ids, scope), ids.length, out);
         } finally {
-            release(scope);
+            CudaDevice.release(scope);
         }
     }
 
     @Override
     public void gatherRows(Tensor src, int[] index, Tensor out) {
-        bind();
-        requireDevice("gatherRows", src, out);
+        dev.bind();
+        dev.requireDevice("gatherRows", src, out);
         if (out.rows() != index.length || out.cols() != src.cols()) {
             throw new IllegalArgumentException("gatherRows: out must be [" + index.length + ", " + src.cols() + "], got " + out);
         }
-        if (overlap(src, out)) throw new IllegalArgumentException("gatherRows: out " + out + " overlaps src " + src);
-        RowPlans.checkRows("gatherRows", index, src.rows());
+        if (CudaDevice.overlap(src, out)) throw new IllegalArgumentException("gatherRows: out " + out + " overlaps src " + src);
+        ReferenceOps.requireRows("gatherRows", index, src.rows());
         if (index.length == 0) return;
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
-            copyRows.launch(stream, src, deviceInts(index, scope), out, 0, index.length);
+            copyRows.launch(stream, src, dev.deviceInts(index, scope), out, 0, index.length);
         } finally {
-            release(scope);
+            CudaDevice.release(scope);
         }
     }
 
     /** Rows written more than once keep the last write, as the CPU backend's in-order loop does. */
     @Override
     public void scatterRows(Tensor src, int[] index, Tensor out) {
-        bind();
-        requireDevice("scatterRows", src, out);
+        dev.bind();
+        dev.requireDevice("scatterRows", src, out);
         if (src.rows() != index.length || src.cols() != out.cols()) {
             throw new IllegalArgumentException("scatterRows: src must be [" + index.length + ", " + out.cols() + "], got " + src);
         }
-        if (overlap(src, out)) throw new IllegalArgumentException("scatterRows: src " + src + " overlaps out " + out);
-        RowPlans.checkRows("scatterRows", index, out.rows());
+        if (CudaDevice.overlap(src, out)) throw new IllegalArgumentException("scatterRows: src " + src + " overlaps out " + out);
+        ReferenceOps.requireRows("scatterRows", index, out.rows());
         if (index.length == 0) return;
         RowPlans.Copy plan = RowPlans.scatter(index, out.rows());
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
-            copyRows.launch(stream, src, plan.srcRows() == null ? 0 : deviceInts(plan.srcRows(), scope), out,
-                    deviceInts(plan.dstRows(), scope), plan.count());
+            copyRows.launch(stream, src, plan.srcRows() == null ? 0 : dev.deviceInts(plan.srcRows(), scope), out,
+                    dev.deviceInts(plan.dstRows(), scope), plan.count());
         } finally {
-            release(scope);
+            CudaDevice.release(scope);
         }
     }
 
     @Override
     public void scatterAddScaled(Tensor src, int[] index, float[] scale, Tensor out) {
-        bind();
-        requireDevice("scatterAddScaled", src, out);
+        dev.bind();
+        dev.requireDevice("scatterAddScaled", src, out);
         if (scale.length != index.length) throw new IllegalArgumentException("scatterAddScaled: " + index.length + " rows but " + scale.length + " scales");
-        if (overlap(src, out)) throw new IllegalArgumentException("scatterAddScaled: src " + src + " overlaps out " + out);
-        RowPlans.checkRows("scatterAddScaled", index, out.rows());
+        if (CudaDevice.overlap(src, out)) throw new IllegalArgumentException("scatterAddScaled: src " + src + " overlaps out " + out);
+        ReferenceOps.requireRows("scatterAddScaled", index, out.rows());
         if (index.length == 0) {
             if (src.rows() != 0) throw new IllegalArgumentException("scatterAddScaled: src must be [0, " + out.cols() + "], got " + src);
             return;
@@ -578,9 +461,9 @@ public final class CudaBackend implements Backend {
         // fused moeExperts (token_permutation.cu + expert_ffn.cu) replaces the whole loop.
         List<DeviceBuffer> scope = new ArrayList<>();
         try {
-            scatterAdd.launch(stream, src, deviceInts(index, scope), deviceFloats(scale, scope), out, index.length, distinct);
+            scatterAdd.launch(stream, src, dev.deviceInts(index, scope), dev.deviceFloats(scale, scope), out, index.length, distinct);
         } finally {
-            release(scope);
+            CudaDevice.release(scope);
         }
     }
 
@@ -588,8 +471,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int heads, Tensor cos, Tensor sin) {
-        bind();
-        requireDevice("rope", x, cos, sin);
+        dev.bind();
+        dev.requireDevice("rope", x, cos, sin);
         rope.launch(stream, x, heads, cos, sin);
     }
 
@@ -600,8 +483,8 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void attentionSegments(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int[] cuSeqlens) {
-        bind();
-        requireDevice("attentionSegments", q, k, v, out);
+        dev.bind();
+        dev.requireDevice("attentionSegments", q, k, v, out);
         int n = q.rows();
         RowPlans.KeyRanges keys = RowPlans.segments(cuSeqlens, n);
         if (n == 0) return;
@@ -620,15 +503,15 @@ public final class CudaBackend implements Backend {
                     convert.fromF32(stream, DevicePointers.address(in[i]), DType.BF16, b.address(), count);
                     bf[i] = DeviceTensor.at("qkv".substring(i, i + 1), b.address(), DType.BF16, n, width);
                 }
-                DeviceTensor cu = DeviceTensor.at("cu_seqlens", deviceInts(cuSeqlens, scope), DType.I32, cuSeqlens.length);
+                DeviceTensor cu = DeviceTensor.at("cu_seqlens", dev.deviceInts(cuSeqlens, scope), DType.I32, cuSeqlens.length);
                 windowAttention.launch(stream.cu(), bf[0], bf[1], bf[2], cuSeqlens, cu, heads, DeviceTensor.of("out", out));
                 count("attentionSegments", "window_attention_v2");
             } else {
-                attention.segments(stream, q, k, v, out, heads, deviceInts(keys.start(), scope), deviceInts(keys.end(), scope));
+                attention.segments(stream, q, k, v, out, heads, dev.deviceInts(keys.start(), scope), dev.deviceInts(keys.end(), scope));
                 count("attentionSegments", "attention_segments");
             }
         } finally {
-            release(scope);
+            CudaDevice.release(scope);
         }
     }
 
@@ -644,8 +527,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attentionCausal(Tensor q, Tensor k, Tensor v, Tensor out, int heads, int kvHeads, int start) {
-        bind();
-        requireDevice("attentionCausal", q, k, v, out);
+        dev.bind();
+        dev.requireDevice("attentionCausal", q, k, v, out);
         if (q.rows() == 0) return;
         attention.causal(stream, q, k, v, out, heads, kvHeads, start);
     }
@@ -658,8 +541,8 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void softmaxTopK(Tensor logits, int k, boolean renormalize, int[] idsOut, float[] weightsOut) {
-        bind();
-        requireDevice("softmaxTopK", logits);
+        dev.bind();
+        dev.requireDevice("softmaxTopK", logits);
         int n = logits.rows();
         if (idsOut.length < (long) n * k || weightsOut.length < (long) n * k) {
             throw new IllegalArgumentException("softmaxTopK: outputs must hold " + n + " x " + k + " values");
@@ -674,14 +557,6 @@ public final class CudaBackend implements Backend {
 
     // ---------------------------------------------------------------- MoE stages (fused)
 
-    /** A routing on the device ({@code ids, weights [n, k]}) and the host copy it was downloaded to. */
-    private record DeviceRouting(DeviceBuffer ids, DeviceBuffer weights, int[] hostIds, float[] hostWeights) {
-        void close() {
-            ids.close();
-            weights.close();
-        }
-    }
-
     /** The rule for the fused router (class comment). */
     public boolean usesFusedRouter(Tensor x, Tensor gate, int k) {
         return fusedRouterApplies(precision, x.dtype(), gate.dtype(), x.rows(), x.cols(), gate.rows(), k);
@@ -689,8 +564,7 @@ public final class CudaBackend implements Backend {
 
     /** moe_router_v2 runs for {@code tokens x hidden} activations, an {@code [experts, hidden]} router weight and top-{@code k}. */
     public static boolean fusedRouterApplies(Precision precision, DType x, DType gate, int tokens, int hidden, int experts, int k) {
-        return precision == Precision.BF16 && gate == DType.BF16 && x == DType.F32 && hidden % 8 == 0
-                && experts <= MoeRouterKernel.MAX_EXPERTS && k >= 1 && k <= experts && tokens > 0;
+        return FusedMoe.routerApplies(precision, x, gate, tokens, hidden, experts, k);
     }
 
     /**
@@ -701,45 +575,15 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void moeRoute(Tensor x, Tensor gate, int k, boolean renormalize, Tensor logits, int[] idsOut, float[] weightsOut) {
-        bind();
-        requireDevice("moeRoute", x, gate, logits);
+        dev.bind();
+        dev.requireDevice("moeRoute", x, gate, logits);
         if (!usesFusedRouter(x, gate, k)) {
             Backend.super.moeRoute(x, gate, k, renormalize, logits, idsOut, weightsOut);
             count("moeRoute", "matmul+softmax_topk");
             return;
         }
-        int n = x.rows(), m = gate.rows();
-        if (idsOut.length != n * k || weightsOut.length != n * k) {
-            throw new IllegalArgumentException("moeRoute: outputs must hold " + n + " x " + k + " values, got " + idsOut.length + " and " + weightsOut.length);
-        }
-        if (logits.dtype() != DType.F32 || logits.rows() != n || logits.cols() != m) {
-            throw new IllegalArgumentException("moeRoute: logits must be F32 [" + n + ", " + m + "], got " + logits);
-        }
-        dropRouting();
-        DeviceBuffer ids = pool.allocate(4L * n * k), w = pool.allocate(4L * n * k);
-        int blocks = MoeRouterKernel.maxPartialBlocks();
-        try (DeviceBuffer partials = pool.allocate(4L * blocks * 2 * m); DeviceBuffer counter = pool.allocate(4);
-             DeviceBuffer stats = pool.allocate(4L * 2 * m)) {
-            memsetD32(counter.address(), 0, 1);       // the kernel's block counter starts (and ends) at zero
-            fusedRouter.launch(stream.cu(), DeviceTensor.of("x", x), DeviceTensor.of("router", gate), DeviceTensor.of("logits", logits),
-                    DeviceTensor.at("ids", ids.address(), DType.I32, n, k), DeviceTensor.at("weights", w.address(), DType.F32, n, k),
-                    DeviceTensor.at("partials", partials.address(), DType.F32, blocks, 2, m),
-                    DeviceTensor.at("counter", counter.address(), DType.I32, 1),
-                    DeviceTensor.at("stats", stats.address(), DType.F32, 2, m), k, renormalize);
-            staging.download(ids.address(), MemorySegment.ofArray(idsOut), 0, 4L * n * k);
-            staging.download(w.address(), MemorySegment.ofArray(weightsOut), 0, 4L * n * k);
-        } catch (RuntimeException e) {
-            ids.close();
-            w.close();
-            throw e;
-        }
-        lastRouting = new DeviceRouting(ids, w, idsOut.clone(), weightsOut.clone());
+        fusedMoe.route(x, gate, k, renormalize, logits, idsOut, weightsOut);
         count("moeRoute", "moe_router_v2");
-    }
-
-    private void dropRouting() {
-        if (lastRouting != null) lastRouting.close();   // stream order makes the reuse safe
-        lastRouting = null;
     }
 
     /** The rule for the fused experts (class comment). */
@@ -749,12 +593,7 @@ public final class CudaBackend implements Backend {
 
     /** token_permutation + expert_ffn run for {@code tokens} F32 rows and these experts (class comment). */
     public static boolean fusedExpertsApply(Precision precision, DType x, int tokens, ExpertWeights w) {
-        if (precision != Precision.BF16 || x != DType.F32 || tokens == 0) return false;
-        if (w.numExperts() > ExpertFfnKernel.MAX_EXPERTS || w.hidden() % 8 != 0 || w.ffn() % 8 != 0) return false;
-        for (int e = 0; e < w.numExperts(); e++) {
-            if (w.gate().get(e).dtype() != DType.BF16 || w.up().get(e).dtype() != DType.BF16 || w.down().get(e).dtype() != DType.BF16) return false;
-        }
-        return true;
+        return FusedMoe.expertsApply(precision, x, tokens, w);
     }
 
     /**
@@ -767,101 +606,21 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void moeExperts(Tensor x, int k, int[] ids, float[] weights, ExpertWeights w, Tensor out) {
-        bind();
-        requireDevice("moeExperts", x, out);
+        dev.bind();
+        dev.requireDevice("moeExperts", x, out);
         if (!usesFusedExperts(x, w)) {
             Backend.super.moeExperts(x, k, ids, weights, w, out);
             count("moeExperts", "stage_loop");
             return;
         }
-        int n = x.rows(), hidden = x.cols(), m = w.numExperts(), ffn = w.ffn();
-        if (hidden != w.hidden()) throw new IllegalArgumentException("moeExperts: x " + x + " must have " + w.hidden() + " columns");
-        if (out.dtype() != DType.F32 || out.rows() != n || out.cols() != hidden) {
-            throw new IllegalArgumentException("moeExperts: out must be F32 [" + n + ", " + hidden + "], got " + out);
-        }
-        if (overlap(x, out)) throw new IllegalArgumentException("moeExperts: out " + out + " overlaps x " + x);
-        if (ids.length != n * k || weights.length != n * k) {
-            throw new IllegalArgumentException("moeExperts: routing of " + ids.length + " ids and " + weights.length + " weights for " + n + " tokens x k=" + k);
-        }
-        if (k < 1 || k > m) throw new IllegalArgumentException("moeExperts: k=" + k + " not in [1, " + m + "]");
-        int entries = n * k;
-        StackedExperts sw = stacked(w);
-        List<DeviceBuffer> scope = new ArrayList<>();
-        try {
-            long idsAt, wAt;
-            if (lastRouting != null && Arrays.equals(ids, lastRouting.hostIds()) && Arrays.equals(weights, lastRouting.hostWeights())) {
-                idsAt = lastRouting.ids().address();
-                wAt = lastRouting.weights().address();
-                count("moeExperts.routing", "router_device_copy");
-            } else {
-                for (int i = 0; i < ids.length; i++) {
-                    if (ids[i] < 0 || ids[i] >= m) throw new IllegalArgumentException("moeExperts: expert id " + ids[i] + " at " + i + " outside [0, " + m + ")");
-                }
-                idsAt = deviceInts(ids, scope);
-                wAt = deviceFloats(weights, scope);
-                count("moeExperts.routing", "uploaded");
-            }
-            DeviceTensor idsT = DeviceTensor.at("ids", idsAt, DType.I32, n, k), wT = DeviceTensor.at("weights", wAt, DType.F32, n, k);
-            DeviceTensor offsets = scratch(scope, "offsets", DType.I32, m + 1), permToken = scratch(scope, "perm_token", DType.I32, entries);
-            DeviceTensor permWeight = scratch(scope, "perm_weight", DType.F32, entries), pos = scratch(scope, "pos", DType.I32, n, k);
-            DeviceTensor badIds = scratch(scope, "bad_ids", DType.I32, 1);
-            permutation.align(stream.cu(), idsT, wT, offsets, permToken, permWeight, pos, badIds, m);          // stage 2: permutation
-            DeviceTensor xb = scratch(scope, "x_bf16", DType.BF16, n, hidden);                            // [n, hidden]
-            convert.fromF32(stream, DevicePointers.address(x), DType.BF16, xb.byteOffset() /* the address, see DeviceTensor.at */, (long) n * hidden);
-            DeviceTensor h = scratch(scope, "h", DType.BF16, entries, ffn);                               // [entries, ffn]
-            DeviceTensor y = scratch(scope, "y", DType.F32, entries, hidden);                             // [entries, hidden]
-            expertFfn.gateUp(stream.cu(), xb, permToken, sw.gate(), sw.up(), offsets, h, null);                 // stage 3: experts
-            // stage 4, weight-and-combine: the router weight is applied explicitly as expert_down's row scale
-            // (permWeight, one per entry), then moe_combine_v2 sums each token's k rows in slot order (w = null)
-            expertFfn.down(stream.cu(), h, sw.down(), offsets, permWeight, y, null);
-            permutation.combine(stream.cu(), y, pos, null, DeviceTensor.of("out", out));
-            count("moeExperts", "token_permutation+expert_ffn");
-        } finally {
-            release(scope);
-        }
-    }
-
-    private DeviceTensor scratch(List<DeviceBuffer> scope, String name, DType type, long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        DeviceBuffer b = pool.allocate(Math.max(4, n * type.byteSize()));
-        scope.add(b);
-        return DeviceTensor.at(name, b.address(), type, shape);
-    }
-
-    /** One MoE layer's experts in the stacked layout of expert_ffn.cu. */
-    private record StackedExperts(DeviceTensor gate, DeviceTensor up, DeviceTensor down) {}
-
-    /** Copies the per-expert bf16 weights into {@code [M, ffn, hidden]} gate/up and {@code [M, hidden, ffn]} down, once per layer. */
-    private StackedExperts stacked(ExpertWeights w) {
-        StackedExperts s = stacked.get(w.gate().get(0));
-        if (s != null) return s;
-        int m = w.numExperts();
-        long each = 2L * w.ffn() * w.hidden();
-        DeviceTensor[] out = new DeviceTensor[3];
-        String[] names = {"gate_stacked", "up_stacked", "down_stacked"};
-        List<List<Tensor>> parts = List.of(w.gate(), w.up(), w.down());
-        for (int i = 0; i < 3; i++) {
-            DeviceBuffer b = pool.allocateDedicated(m * each);
-            weights.add(b);
-            for (int e = 0; e < m; e++) {
-                Tensor t = parts.get(i).get(e);
-                requireDevice("moeExperts", t);
-                CudaException.check(JCudaDriver.cuMemcpyDtoDAsync(DevicePointers.of(b.address() + e * each), DevicePointers.of(DevicePointers.address(t)),
-                        each, stream.cu()), "cuMemcpyDtoDAsync(" + names[i] + ")");
-            }
-            out[i] = i < 2 ? DeviceTensor.at(names[i], b.address(), DType.BF16, m, w.ffn(), w.hidden())
-                    : DeviceTensor.at(names[i], b.address(), DType.BF16, m, w.hidden(), w.ffn());
-        }
-        s = new StackedExperts(out[0], out[1], out[2]);
-        stacked.put(w.gate().get(0), s);
-        return s;
+        count("moeExperts.routing", fusedMoe.experts(x, k, ids, weights, w, out));
+        count("moeExperts", "token_permutation+expert_ffn");
     }
 
     /** Greedy choice per row of {@code logits [rows, vocab]}: the index of the largest value, ties to the lower index. */
     public int[] argmax(Tensor logits) {
-        bind();
-        requireDevice("argmax", logits);
+        dev.bind();
+        dev.requireDevice("argmax", logits);
         int rows = logits.rows();
         int[] out = new int[rows];
         if (rows == 0) return out;
@@ -874,18 +633,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void close() {
-        bind();
-        dropRouting();
-        RuntimeException first = null;
-        for (AutoCloseable c : new AutoCloseable[] {stream::synchronize, blas, kernels, staging, pool, stream, ctx}) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                if (first == null) first = e instanceof RuntimeException re ? re : new IllegalStateException(e);
-                else first.addSuppressed(e);
-            }
-        }
-        weights.clear();
-        if (first != null) throw first;
+        dev.bind();
+        fusedMoe.close();
+        residency.clear();
+        dev.close();
     }
 }

@@ -1,11 +1,11 @@
 package ai.polyv.cuda;
 
-import ai.polyv.loader.config.PolyVConfig;
 import ai.polyv.core.backend.Backend;
 import ai.polyv.core.demo.DemoWeights;
 import ai.polyv.core.model.WeightSource;
-import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
+import ai.polyv.loader.config.PolyVConfig;
+import ai.polyv.loader.safetensors.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -18,12 +18,6 @@ final class RowPlans {
         }
     }
 
-    static void checkRows(String op, int[] index, int rows) {
-        for (int i = 0; i < index.length; i++) {
-            if (index[i] < 0 || index[i] >= rows) throw new IndexOutOfBoundsException(op + ": index[" + i + "] = " + index[i] + " outside [0, " + rows + ")");
-        }
-    }
-
     /**
      * {@code out[index[i]] = src[i]} in order of {@code i}, as a copy with distinct destinations: where a
      * row is written more than once only its last write is kept (what the in-order CPU loop leaves).

@@ -1,14 +1,15 @@
 package ai.polyv.cuda;
 
+import ai.polyv.core.backend.ReferenceOps;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.Random;
-import org.junit.jupiter.api.Test;
 
 /** The host-side index plans of the CUDA row kernels (no GPU needed). */
 class RowPlansTest {
@@ -61,9 +62,9 @@ class RowPlansTest {
 
     @Test
     void rowRangesAreCheckedByName() {
-        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> RowPlans.checkRows("gatherRows", new int[] {0, 5}, 5));
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> ReferenceOps.requireRows("gatherRows", new int[] {0, 5}, 5));
         assertEquals("gatherRows: index[1] = 5 outside [0, 5)", e.getMessage());
-        assertThrows(IndexOutOfBoundsException.class, () -> RowPlans.checkRows("gatherRows", new int[] {-1}, 5));
+        assertThrows(IndexOutOfBoundsException.class, () -> ReferenceOps.requireRows("gatherRows", new int[] {-1}, 5));
     }
 
     @Test

@@ -151,6 +151,7 @@ public final class CpuBackend implements Backend {
         ReferenceOps.requireF32("gatherRows", src, out);
         long rowBytes = (long) src.cols() * 4;
         ReferenceOps.requireShape("gatherRows", "out", out, index.length, src.cols());
+        ReferenceOps.requireRows("gatherRows", index, src.rows());
         for (int i = 0; i < index.length; i++) {
             MemorySegment.copy(src.data(), index[i] * rowBytes, out.data(), i * rowBytes, rowBytes);
         }
@@ -161,6 +162,7 @@ public final class CpuBackend implements Backend {
         ReferenceOps.requireF32("scatterRows", src, out);
         long rowBytes = (long) src.cols() * 4;
         ReferenceOps.requireShape("scatterRows", "src", src, index.length, out.cols());
+        ReferenceOps.requireRows("scatterRows", index, out.rows());
         for (int i = 0; i < index.length; i++) {
             MemorySegment.copy(src.data(), i * rowBytes, out.data(), index[i] * rowBytes, rowBytes);
         }

@@ -29,6 +29,13 @@ public final class ReferenceOps {
         }
     }
 
+    /** Every row index in {@code [0, rows)}: the one check of gatherRows / scatterRows / scatterAddScaled on every backend. */
+    public static void requireRows(String op, int[] index, int rows) {
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= rows) throw new IndexOutOfBoundsException(op + ": index[" + i + "] = " + index[i] + " outside [0, " + rows + ")");
+        }
+    }
+
     static void requireShape(String op, String what, Tensor t, long rows, long cols) {
         if (t.rows() != rows || t.cols() != cols) {
             throw new IllegalArgumentException(op + ": " + what + " must be [" + rows + ", " + cols + "], got " + t);
