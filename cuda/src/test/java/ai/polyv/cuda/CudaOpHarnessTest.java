@@ -166,7 +166,7 @@ class CudaOpHarnessTest {
     void matmulF32Bf16F16WeightsWithAndWithoutBias() {
         Random r = new Random(1);
         int[][] shapes = {{1, 7, 5}, {13, 97, 31}, {64, 256, 128}, {2, 1176, 80}, {5, 3584, 37}, {1, 1, 1}};
-        for (DType dt : DType.values()) {
+        for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16}) {   // the element types a Tensor holds
             for (int[] s : shapes) {
                 int n = s[0], k = s[1], m = s[2];
                 try (Spaces sp = new Spaces()) {
@@ -277,7 +277,7 @@ class CudaOpHarnessTest {
     @Test
     void embeddingForEveryTableDtype() {
         Random r = new Random(5);
-        for (DType dt : DType.values()) {
+        for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16}) {   // the element types a Tensor holds
             Both table = weight(dt, random(r, 101 * 67, 1f), 101, 67);
             for (int[] ids : new int[][] {{0, 100, 5, 5, 37}, {42}}) {
                 try (Spaces sp = new Spaces()) {
