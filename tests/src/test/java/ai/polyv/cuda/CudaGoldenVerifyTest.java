@@ -1,14 +1,9 @@
 package ai.polyv.cuda;
 
+import ai.polyv.core.model.PolyVModel;
 import ai.polyv.cuda.driver.CudaProbe;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import ai.polyv.train.golden.GoldenVerifier;
 import ai.polyv.train.golden.TensorCheck;
-import ai.polyv.core.model.PolyVModel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +14,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The whole model on the CUDA backend (F32 precision) against the golden PyTorch numbers: every
@@ -40,7 +38,8 @@ class CudaGoldenVerifyTest {
             List<GoldenVerifier.CaseResult> results = v.run(null, new PrintStream(buf, true, StandardCharsets.UTF_8));
             String report = buf.toString(StandardCharsets.UTF_8);
             Set<String> ran = results.stream().filter(r -> r.skipped() == null).map(GoldenVerifier.CaseResult::name).collect(Collectors.toSet());
-            assertEquals(Set.of("text", "image", "video", "multiview3d", "mixed"), ran, report);
+            // every inference case ran (tiny-a's training case runs too: its objective reads the weights the model holds)
+            assertTrue(ran.containsAll(Set.of("text", "image", "video", "multiview3d", "mixed")), ran + "\n" + report);
             for (GoldenVerifier.CaseResult r : results) {
                 if (r.skipped() != null) continue;
                 for (TensorCheck c : r.checks()) assertTrue(c.passed(), c.line(r.name()) + "\n" + report);
