@@ -22,7 +22,15 @@ public final class Launch {
     /** Cap on blocks of a 1-D grid-stride loop (enough to fill any current GPU several times). */
     public static final int MAX_STRIDE_BLOCKS = 8192;
 
+    /** The last launch queued from this process (kernel and dimensions), for the message of a later failed synchronisation. */
+    private static volatile String last = "none";
+
     private Launch() {}
+
+    /** The last kernel launched ({@code name Dims[...]}): a failed synchronisation names it, since faults surface there. */
+    public static String lastLaunch() {
+        return last;
+    }
 
     /** Grid and block sizes of one launch, and the dynamic shared memory (0 for every PolyV kernel). */
     public record Dims(int gridX, int gridY, int gridZ, int block, int sharedBytes) {
@@ -57,6 +65,7 @@ public final class Launch {
                 default -> throw new IllegalArgumentException(name + ": unsupported kernel argument " + args[i].getClass().getName());
             };
         }
+        last = name + " " + d;
         int r = JCudaDriver.cuLaunchKernel(f, d.gridX(), d.gridY(), d.gridZ(), d.block(), 1, 1, d.sharedBytes(), stream,
                 Pointer.to(params), null);
         if (r != CUresult.CUDA_SUCCESS) {

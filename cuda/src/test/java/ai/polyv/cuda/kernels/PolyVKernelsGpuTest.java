@@ -79,8 +79,9 @@ class PolyVKernelsGpuTest {
         if (ctx != null) ctx.close();
     }
 
+    /** Waits for the device; a fault (it surfaces here, not at the launch) fails naming the last kernel launched. */
     static void sync() {
-        JCudaDriver.cuCtxSynchronize();
+        ai.polyv.cuda.driver.CudaException.check(JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize after " + Launch.lastLaunch());
     }
 
     static float[] gaussian(Random r, int n, double scale) {
@@ -97,7 +98,21 @@ class PolyVKernelsGpuTest {
             maxRef = Math.max(maxRef, Math.abs(want[i]));
             maxErr = Math.max(maxErr, Math.abs(want[i] - got[i]));
         }
-        assertTrue(maxErr <= relTol * maxRef, what + ": max abs error " + maxErr + " > " + relTol + " * max |ref| " + maxRef);
+        assertTrue(maxErr <= relTol * maxRef, what + ": max abs error " + maxErr + " > " + relTol + " * max |ref| " + maxRef
+                + "; first mismatches " + firstMismatches(want, got, relTol * maxRef));
+    }
+
+    /** Up to five elements off by more than {@code tol}: {@code [index] got X, expected Y}. */
+    static String firstMismatches(float[] want, float[] got, double tol) {
+        StringBuilder b = new StringBuilder();
+        int shown = 0, total = 0;
+        for (int i = 0; i < want.length; i++) {
+            if (Math.abs(want[i] - got[i]) > tol || Float.isNaN(got[i]) != Float.isNaN(want[i])) {
+                if (shown++ < 5) b.append(shown > 1 ? ", " : "").append('[').append(i).append("] got ").append(got[i]).append(", expected ").append(want[i]);
+                total++;
+            }
+        }
+        return b.append(" (").append(total).append(" of ").append(want.length).append(" elements)").toString();
     }
 
     static void assertGuards(DeviceArena a, DeviceTensor... outs) {
@@ -112,7 +127,7 @@ class PolyVKernelsGpuTest {
                          {100, 64, 64, 8, 0, 0, 0}, {300, 64, 5, 1, 0, 1, 0}, {257, 256, 4, 2, 1, 0, 1}, {61, 72, 33, 33, 1, 1, 0}};
         Random r = new Random(1);
         MoeRouterKernel kernel = new MoeRouterKernel(router);
-        for (int[] c : cases) {
+        Cases.each("router", cases, c -> {
             int tokens = c[0], hidden = c[1], m = c[2], k = c[3];
             boolean renorm = c[4] == 1, xf32 = c[5] == 1;
             String what = "router " + Arrays.toString(c);
@@ -160,7 +175,7 @@ class PolyVKernelsGpuTest {
                 }
                 assertEquals(0, DeviceArena.downloadI32(counter)[0], what + ": done counter not reset");
             }
-        }
+        });
     }
 
     static float[] probs(float[] logits, int t, int m) {
@@ -199,7 +214,7 @@ class PolyVKernelsGpuTest {
                          {500, 2, 4, 2, 36}, {200, 8, 64, 0, 64}, {2049, 1, 3, 0, 8}};
         Random r = new Random(2);
         TokenPermutationKernel kernel = new TokenPermutationKernel(permutation);
-        for (int[] c : cases) {
+        Cases.each("permutation", cases, c -> {
             int tokens = c[0], k = c[1], m = c[2], hidden = c[4], n = tokens * k;
             String what = "permutation " + Arrays.toString(c);
             int[] ids = randomTopK(r, tokens, k, m, c[3]);
@@ -262,7 +277,7 @@ class PolyVKernelsGpuTest {
                             DeviceArena.downloadBf16(outBf), 1e-2, what + " combine to bf16, unweighted");
                 }
             }
-        }
+        });
     }
 
     // ================================================================ experts
@@ -273,7 +288,7 @@ class PolyVKernelsGpuTest {
                             {40, 88, new int[] {128, 0, 0, 257, 3}}, {72, 24, new int[] {2, 3}}};
         Random r = new Random(3);
         ExpertFfnKernel kernel = new ExpertFfnKernel(experts);
-        for (Object[] c : cases) {
+        Cases.each("expert FFN", cases, c -> {
             int hidden = (int) c[0], ffn = (int) c[1];
             int[] counts = (int[]) c[2];
             int m = counts.length;
@@ -311,7 +326,7 @@ class PolyVKernelsGpuTest {
                     assertClose(wantY, DeviceArena.downloadF32(y), 2e-2, what + " " + path + " y");
                 }
             }
-        }
+        });
     }
 
     /** Real PolyV expert shapes (hidden 3584, ffn 18944, 4 experts), decode (1 token, top-2) and a 128-entry prefill (rows sampled). */
@@ -398,7 +413,7 @@ class PolyVKernelsGpuTest {
         };
         Random r = new Random(5);
         WindowAttentionKernel kernel = new WindowAttentionKernel(attention);
-        for (Object[] c : cases) {
+        Cases.each("window attention", cases, c -> {
             int heads = (int) c[0], hd = (int) c[1];
             int[] cu = (int[]) c[2];
             int tokens = cu[cu.length - 1], width = heads * hd;
@@ -433,7 +448,7 @@ class PolyVKernelsGpuTest {
                     assertCloseAbs(want, DeviceArena.downloadF32(o32), 1e-4f, what + " v1 f32 inputs");
                 }
             }
-        }
+        });
     }
 
     static int[] windows(int tokens, int w) {
