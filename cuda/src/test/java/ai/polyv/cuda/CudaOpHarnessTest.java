@@ -1,24 +1,17 @@
 package ai.polyv.cuda;
 
-import ai.polyv.cuda.driver.CudaEvent;
-import ai.polyv.cuda.driver.CudaGraph;
-import ai.polyv.cuda.driver.CudaProbe;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import ai.polyv.core.backend.Backend;
 import ai.polyv.core.backend.CpuBackend;
 import ai.polyv.core.backend.ExpertWeights;
-import ai.polyv.core.backend.Workspace;
 import ai.polyv.core.backend.TokenPermutation;
+import ai.polyv.core.backend.Workspace;
 import ai.polyv.core.model.WindowIndex;
-import ai.polyv.loader.safetensors.DType;
 import ai.polyv.core.tensor.Tensor;
+import ai.polyv.cuda.driver.CudaEvent;
+import ai.polyv.cuda.driver.CudaGraph;
+import ai.polyv.cuda.driver.CudaProbe;
+import ai.polyv.cuda.kernels.Cases;
+import ai.polyv.loader.safetensors.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -29,6 +22,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Every op of {@link CudaBackend} against {@link CpuBackend} (the reference) on random inputs with
@@ -153,7 +153,20 @@ class CudaOpHarnessTest {
             den += (double) ref[i] * ref[i];
         }
         double err = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-        assertTrue(err <= tol, what + ": relative L2 error " + err + " > " + tol);
+        if (err > tol) fail(what + ": relative L2 error " + err + " > " + tol + "; largest errors " + largestErrors(ref, got, 5));
+    }
+
+    /** The {@code n} elements with the largest absolute error: {@code [index] got X, expected Y}. */
+    private static String largestErrors(float[] ref, float[] got, int n) {
+        Integer[] order = new Integer[ref.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(Math.abs((double) got[b] - ref[b]), Math.abs((double) got[a] - ref[a])));
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(n, order.length); i++) {
+            int e = order[i];
+            sb.append(i > 0 ? ", " : "").append('[').append(e).append("] got ").append(got[e]).append(", expected ").append(ref[e]);
+        }
+        return sb.toString();
     }
 
     private static void assertExact(String what, Both t) {
@@ -383,7 +396,7 @@ class CudaOpHarnessTest {
         // {heads, kvHeads, hd, start, n, cacheRows}
         int[][] cases = {{7, 1, 128, 0, 13, 20}, {7, 1, 128, 37, 1, 64}, {4, 2, 64, 5, 3, 9}, {28, 4, 128, 300, 1, 311}, {2, 2, 8, 0, 1, 1},
                 {28, 4, 128, 0, 97, 97}, {3, 3, 80, 2, 5, 7}};
-        for (int[] c : cases) {
+        Cases.each("causalAttentionPrefillDecodeAndGqa", cases, c -> {
             // small shapes (emulated device, sanitizer): the Qwen 28/4 heads become 8/2 (same GQA shape, 1/3.5 the work)
             int heads = SMALL && c[0] == 28 ? 8 : c[0], kvh = SMALL && c[1] == 4 ? 2 : c[1], hd = c[2], start = c[3], n = c[4], rows = c[5];
             try (Spaces sp = new Spaces()) {
@@ -400,7 +413,7 @@ class CudaOpHarnessTest {
                 // online vs two-pass softmax and a different summation order: ~1e-7 per element
                 assertClose("attentionCausal " + java.util.Arrays.toString(c), out, 1e-5);
             }
-        }
+        });
     }
 
     @Test
@@ -436,7 +449,7 @@ class CudaOpHarnessTest {
         float[] ties = new float[3 * 5];                     // all equal: ids must be 0, 1, ...
         Object[][] cases = {{random(r, 4, 1f), 1, 4, 2, false}, {random(r, 97 * 7, 2f), 97, 7, 3, true}, {oneExpert, 9, 4, 1, false},
                 {ties, 3, 5, 2, true}, {random(r, 64 * 64, 1f), 64, 64, 8, true}};
-        for (Object[] c : cases) {
+        Cases.each("softmaxTopKIdsExactWeightsClose", cases, c -> {
             float[] logits = (float[]) c[0];
             int n = (int) c[1], m = (int) c[2], k = (int) c[3];
             boolean renorm = (boolean) c[4];
@@ -449,7 +462,7 @@ class CudaOpHarnessTest {
                 assertArrayEquals(idsC, idsG, "softmaxTopK ids n=" + n + " m=" + m + " k=" + k);
                 assertArrayEquals(wC, wG, 1e-6f, "softmaxTopK weights n=" + n + " m=" + m + " k=" + k);
             }
-        }
+        });
     }
 
     @Test
@@ -573,7 +586,7 @@ class CudaOpHarnessTest {
         //                tokens hidden  M  k  renorm oneExpert
         Object[][] cases = {{1, 64, 4, 2, true, false}, {97, 136, 7, 3, false, false}, {257, 3584, 4, 2, true, false},
                 {31, 64, 64, 8, true, false}, {13, 96, 4, 1, false, true}};
-        for (Object[] c : cases) {
+        Cases.each("fusedRouterMatchesTheCpuRouter", cases, c -> {
             int n = (int) c[0], hidden = (int) c[1], m = (int) c[2], k = (int) c[3];
             boolean renorm = (boolean) c[4], oneExpert = (boolean) c[5];
             float[] x = random(r, n * hidden, 1f), gate = random(r, m * hidden, 0.2f);
@@ -601,7 +614,7 @@ class CudaOpHarnessTest {
                 }
             }
             assertEquals(before + 1, pathCount(gpu16, "moeRoute:moe_router_v2"), what + " must take the fused router");
-        }
+        });
     }
 
     /** The gap between the k-th and (k+1)-th softmax probability of row t (infinite when k == M). */
@@ -626,7 +639,7 @@ class CudaOpHarnessTest {
         Random r = new Random(22);
         //                tokens hidden ffn  M  k
         int[][] cases = {{1, 64, 40, 4, 2}, {13, 96, 56, 4, 2}, {97, 136, 72, 5, 2}, {23, 96, 48, 4, 1}, {5, 3584, 256, 4, 2}};
-        for (int[] c : cases) {
+        Cases.each("fusedExpertsMatchTheCpuStageLoop", cases, c -> {
             int n = c[0], hidden = c[1], ffn = c[2], m = c[3], k = c[4];
             Both[][] experts = bf16Experts(r, m, hidden, ffn);
             int[] ids = new int[n * k];
@@ -645,7 +658,7 @@ class CudaOpHarnessTest {
                 assertClose(gpu16, what, out, 2e-2);
             }
             assertEquals(before + 1, pathCount(gpu16, "moeExperts:token_permutation+expert_ffn"), what + " must take the fused path");
-        }
+        });
         // router -> experts on the device: the experts read the router's own device ids
         int n = 37, hidden = 64, ffn = 48, m = 4, k = 2;
         Both[][] experts = bf16Experts(r, m, hidden, ffn);

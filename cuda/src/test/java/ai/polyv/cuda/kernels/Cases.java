@@ -10,10 +10,10 @@ import org.opentest4j.MultipleFailuresError;
  * at the first: one device run must say which kernel and which cases fail (the first failure listed
  * is the one to look at: after a sticky CUDA error every later case fails with it too).
  */
-final class Cases {
+public final class Cases {
     private Cases() {}
 
-    static <T> void each(String test, T[] cases, Consumer<T> body) {
+    public static <T> void each(String test, T[] cases, Consumer<T> body) {
         List<Throwable> failures = new ArrayList<>();
         for (T c : cases) {
             try {
