@@ -56,6 +56,10 @@ public final class CpuOpCases {
             gemv(dt, 18944, 3584);
             if (dt == DType.BF16) gemv(dt, 3584, 18944);
         }
+        // a dense Qwen2-shaped decoder of width 1024 (FFN 2816): the FFN up projection and the untied lm_head over
+        // the 151,680-token vocabulary (64% of the bytes read per decode step in such a model)
+        gemv(DType.BF16, 2816, 1024);
+        gemv(DType.BF16, 151680, 1024);
         // batched decode (8 sequences a step: SmallBatchGemm, still bound by the weight bytes), prefill / MoE expert batches
         gemm(DType.BF16, 8, 3584, 3584, Bound.MEMORY);
         for (int n : new int[] {64, 256, 512}) gemm(DType.BF16, n, 3584, 3584);

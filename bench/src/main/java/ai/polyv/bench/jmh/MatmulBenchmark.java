@@ -13,6 +13,8 @@ public class MatmulBenchmark extends CaseBenchmark {
             "gemv.bf16.3584x18944",
             "gemv.f32.3584x3584",
             "gemv.f32.18944x3584",
+            "gemv.bf16.2816x1024",
+            "gemv.bf16.151680x1024",
             "gemm.bf16.n8.3584x3584",
             "gemm.bf16.n64.3584x3584",
             "gemm.bf16.n256.3584x3584",

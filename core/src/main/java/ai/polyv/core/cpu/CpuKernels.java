@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorOperators;
  * element 0; weights are row-major {@code [m, k]} in a {@link WeightFormat} (PyTorch {@code Linear} layout).
  *
  * <p>matmul: {@code n == 1} is the GEMV path (memory-bound): the output rows are split over the threads in
- * groups of 4 weight rows that share each load of x; BF16 weights are widened in registers. {@code n > 1}
+ * contiguous runs; BF16 rows of up to {@link #GEMV_ONE_ROW_MAX_K} values are read one at a time (one weight stream per
+ * core), longer rows in groups of 4 that share each load of x; BF16 weights are widened in registers. {@code n > 1}
  * is {@link Gemm}: below 2 vectors of rows and BF16 weights, {@link SmallBatchGemm} (batched decode: weights
  * widened in registers, read once per call); from 2 vectors of rows the outer-product kernel {@link OuterGemm} (transposed x panels, float32
  * weight packs, 2x8 vector accumulators, no lane reductions), below that the 4x4 dot-product micro-kernel.
@@ -99,18 +100,57 @@ public final class CpuKernels {
 
     // ---------------------------------------------------------------- GEMV
 
-    /** Output rows per GEMV work unit: 4 weight rows share each x load. */
+    /** Output rows per GEMV work unit on long rows: 4 weight rows share each x load. */
     static final int GEMV_ROWS = 4;
 
+    /**
+     * Longest row (in values) that the GEMV reads one weight row at a time. Up to here x (float32, at most
+     * 16 KiB: half the 32 KiB L1d) stays in L1 while one row streams, and one contiguous stream per core reads
+     * memory faster than 4 interleaved ones: BF16 on the 2-core Zen 4 VM, 2 threads, 1024-3584 columns and the
+     * 151,680 x 1024 lm_head, 1.4-2.4x the 4-row kernel. Past it x no longer stays in L1, each row re-reads it
+     * from L2 (twice the weight bytes for BF16) and 4 rows sharing each x load win: 6144-18944 columns,
+     * 1.4-1.7x the one-row kernel (5120 columns: a tie). Both orders give the same bits: each row is one fma
+     * chain over its columns in order, then {@link VectorOps#sumLanes}. BF16 only: float32 rows re-read as many
+     * x bytes as weight bytes, and at 3,584 columns one row at a time was 0.6-0.8x the 4-row kernel.
+     */
+    static final int GEMV_ONE_ROW_MAX_K = 4096;
+
+    /**
+     * Work units of the GEMV are rows (short rows) or groups of {@link #GEMV_ROWS} rows (long rows); the pool
+     * hands each participant contiguous runs of them. Every output value is the same fma chain whatever the
+     * unit and the thread count.
+     */
     static void gemv(CpuThreads t, MemorySegment x, int k, MemorySegment w, WeightFormat wf, int m,
                      MemorySegment bias, MemorySegment out) {
-        int groups = (m + GEMV_ROWS - 1) / GEMV_ROWS;
+        boolean oneRow = wf == WeightFormat.BF16 && k <= GEMV_ONE_ROW_MAX_K;
+        int units = oneRow ? m : (m + GEMV_ROWS - 1) / GEMV_ROWS;
+        CpuThreads.RangeTask task;
+        if (oneRow) task = (from, to) -> gemvBf16Rows(x, k, w, bias, out, from, to);
+        else if (wf == WeightFormat.BF16) task = (from, to) -> gemvBf16(x, k, w, m, bias, out, from, to);
+        else task = (from, to) -> gemvF32(x, k, w, m, bias, out, from, to);
         // below ~64K weights per call the pool hand-off costs more than it saves
-        CpuThreads.RangeTask task = wf == WeightFormat.BF16
-                ? (from, to) -> gemvBf16(x, k, w, m, bias, out, from, to)
-                : (from, to) -> gemvF32(x, k, w, m, bias, out, from, to);
-        if ((long) m * k < 65_536) task.run(0, groups);
-        else t.parallelFor(groups, task);
+        if ((long) m * k < 65_536) task.run(0, units);
+        else t.parallelFor(units, task);
+    }
+
+    /** Rows {@code [from, to)}, one at a time: one accumulator, one contiguous weight stream. */
+    static void gemvBf16Rows(MemorySegment x, int k, MemorySegment w, MemorySegment bias,
+                                     MemorySegment out, int from, int to) {
+        long rowBytes = (long) k * 2;
+        int kv = FS.loopBound(k);
+        for (int j = from; j < to; j++) {
+            long w0 = j * rowBytes;
+            FloatVector a = FloatVector.zero(FS);
+            int p = 0;
+            for (; p < kv; p += L) {
+                a = VectorOps.bf16(w, w0 + (long) p * 2).fma(VectorOps.f32(x, (long) p * 4), a);
+            }
+            if (p < k) {
+                VectorMask<Float> mk = FS.indexInRange(p, k);
+                a = VectorOps.bf16(w, w0 + (long) p * 2, mk).fma(VectorOps.f32(x, (long) p * 4, mk), a);
+            }
+            storeGemv(out, bias, j, VectorOps.sumLanes(a));
+        }
     }
 
     private static void gemvF32(MemorySegment x, int k, MemorySegment w, int m, MemorySegment bias,
@@ -146,7 +186,7 @@ public final class CpuKernels {
         }
     }
 
-    private static void gemvBf16(MemorySegment x, int k, MemorySegment w, int m, MemorySegment bias,
+    static void gemvBf16(MemorySegment x, int k, MemorySegment w, int m, MemorySegment bias,
                                  MemorySegment out, int gFrom, int gTo) {
         long rowBytes = (long) k * 2;
         int kv = FS.loopBound(k);

@@ -69,6 +69,29 @@ class CpuKernelsTest {
     }
 
     @Test
+    void gemvRowOrdersGiveTheSameBits() {
+        // short BF16 rows are read one at a time, long ones 4 rows per x load (CpuKernels.GEMV_ONE_ROW_MAX_K):
+        // each row is the same fma chain either way, so the two orders agree bit for bit, bias included
+        Random rnd = new Random(11);
+        int[] ks = {1, 15, 17, 1029, CpuKernels.GEMV_ONE_ROW_MAX_K, CpuKernels.GEMV_ONE_ROW_MAX_K + 17};
+        int[] ms = {1, 5, 37};
+        try (Arena arena = Arena.ofShared()) {
+            for (int k : ks) {
+                for (int m : ms) {
+                    MemorySegment x = randomF32(Memory.NATIVE, arena, rnd, k, 1f);
+                    MemorySegment w = randomWeights(Memory.NATIVE, arena, rnd, WeightFormat.BF16, (long) m * k, 0.5f);
+                    MemorySegment bias = randomF32(Memory.NATIVE, arena, rnd, m, 1f);
+                    MemorySegment rows = poisoned(Memory.NATIVE, arena, m), groups = poisoned(Memory.NATIVE, arena, m);
+                    CpuKernels.gemvBf16Rows(x, k, w, bias, rows, 0, m);
+                    CpuKernels.gemvBf16(x, k, w, m, bias, groups, 0, (m + CpuKernels.GEMV_ROWS - 1) / CpuKernels.GEMV_ROWS);
+                    assertArrayEquals(toArray(groups, m), toArray(rows, m), "k=" + k + " m=" + m);
+                    assertSentinel(rows, m);
+                }
+            }
+        }
+    }
+
+    @Test
     void matmulIsBitwiseTheSameForAnyThreadCount() {
         // each output element is summed by one thread in a fixed order: 1, 2 or 3 threads give the same bits
         Random rnd = new Random(7);
