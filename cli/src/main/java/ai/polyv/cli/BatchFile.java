@@ -30,7 +30,8 @@ import java.util.function.Function;
  * <p>Each non-blank line of IN is one request: {@code {"prompt": "..."}} (chat template) or {@code {"prompt_ids":
  * [..]}}, and optionally {@code system}, {@code history} (earlier exchanges, {@code [{"user": "..", "assistant": ".."}, ..]},
  * chat prompts only), {@code images} / {@code videos} / {@code scenes} (arrays of paths,
- * relative ones resolved against IN's folder), {@code synergy_tokens}, {@code max_new_tokens}, {@code stop} (strings),
+ * relative ones resolved against IN's folder), {@code image_bytes} (base64 strings of PNG/JPEG file contents),
+ * {@code synergy_tokens}, {@code max_new_tokens}, {@code stop} (strings),
  * {@code temperature},
  * {@code top_p}, {@code top_k}, {@code seed}; a field left out takes the command-line value. OUT gets one line per
  * request, in IN's order: {@code line}, {@code text}, {@code ids}, {@code prompt_tokens}, {@code stop},

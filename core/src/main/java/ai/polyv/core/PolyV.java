@@ -267,6 +267,7 @@ public final class PolyV implements AutoCloseable {
         VisionPreprocessor pre = new VisionPreprocessor(pixels);
         return switch (v) {
             case Visual.ImageFile f -> pre.image(ImageFiles.read(f.file()));
+            case Visual.ImageBytes b -> pre.image(ImageFiles.decode(b.data(), b.what()));
             case Visual.Image i -> pre.image(i.frames());
             case Visual.VideoDirectory d -> {
                 VideoFrames vf = VideoFrames.readDirectory(d.dir(), d.fps(), d.sourceFps());

@@ -14,7 +14,11 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -28,7 +32,10 @@ import org.apache.spark.sql.types.StructType;
  *
  * The request rows have an {@code id} column (any type, kept as text) and any of the fields of
  * {@link RequestJson#FIELDS} as columns (null: the option's default); image, video and scene paths must be readable
- * on the executors. Each executor JVM loads the model once ({@link ModelHolder}) and feeds its tasks' rows through one
+ * on the executors. Images may come as bytes instead: an {@code image_bytes} column, {@code array<binary>} (PNG/JPEG
+ * file contents, e.g. from Parquet or {@code spark.read().format("binaryFile")}) or {@code array<string>} (the same in
+ * base64, as JSON carries them), decoded inside the task by the decoder of image paths; in the prompt they follow the
+ * {@code images}. Each executor JVM loads the model once ({@link ModelHolder}) and feeds its tasks' rows through one
  * continuous batcher. The result has one row per request, {@link #RESULT_SCHEMA}; a request that fails gets its
  * {@code error} and the job goes on.
  */
@@ -62,12 +69,22 @@ public final class PolyVSpark {
                 throw new IllegalArgumentException("unknown request column \"" + c + "\" (expected id and any of " + new TreeSet<>(RequestJson.FIELDS) + ")");
             }
         }
+        if (columns.contains("image_bytes")) {
+            DataType t = requests.schema().apply("image_bytes").dataType();
+            if (!(t instanceof ArrayType a) || !(a.elementType() instanceof BinaryType || a.elementType() instanceof StringType)) {
+                throw new IllegalArgumentException("column \"image_bytes\" must be array<binary> (PNG/JPEG bytes) or array<string> (the same in base64), got "
+                        + t.simpleString());
+            }
+        }
         JavaRDD<RequestRow> rows = requests.toJavaRDD().map(PolyVSpark::request);
         JavaRDD<Row> out = SparkGenerate.run(rows, options).map(PolyVSpark::row);
         return requests.sparkSession().createDataFrame(out, RESULT_SCHEMA);
     }
 
-    /** A Dataset row as a request: its id, and its other non-null columns as the JSON object. */
+    /**
+     * A Dataset row as a request: its id, and its other non-null columns as the JSON object ({@link Row#json()} writes
+     * binary as base64, the form {@link RequestJson} reads {@code image_bytes} in).
+     */
     static RequestRow request(Row r) throws java.io.IOException {
         ObjectNode o = (ObjectNode) JSON.readTree(r.json());
         JsonNode id = o.remove("id");

@@ -17,15 +17,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import javax.imageio.ImageIO;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -159,6 +167,50 @@ class SparkGenerateTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> PolyVSpark.generate(spark.read().json(spark.createDataset(List.of("{\"id\": 1, \"colour\": 2}"), Encoders.STRING())), options(2)));
         assertTrue(e.getMessage().contains("unknown request column \"colour\""), e.getMessage());
+    }
+
+    @Test
+    void imageBytesGiveTheIdsOfTheSameImageByPathAndUndecodableBytesAnErrorRow() throws IOException {
+        byte[] png = Files.readAllBytes(tmp.resolve("in/cat.png"));
+        List<Integer> prompt = Arrays.stream(imageIds.replaceAll("[\\[\\] ]", "").split(",")).map(Integer::valueOf).toList();
+        StructType schema = new StructType().add("id", DataTypes.StringType).add("prompt_ids", DataTypes.createArrayType(DataTypes.IntegerType))
+                .add("images", DataTypes.createArrayType(DataTypes.StringType)).add("image_bytes", DataTypes.createArrayType(DataTypes.BinaryType))
+                .add("max_new_tokens", DataTypes.IntegerType);
+        Dataset<Row> requests = spark.createDataFrame(List.of(
+                RowFactory.create("path", prompt, List.of("cat.png"), null, 3),
+                RowFactory.create("bytes", prompt, null, List.of(png), 3),
+                RowFactory.create("junk", prompt, null, List.of("not an image".getBytes(StandardCharsets.UTF_8)), 3)), schema).repartition(2);
+        Map<String, Row> byId = new HashMap<>();
+        for (Row r : PolyVSpark.generate(requests, options(3)).collectAsList()) byId.put(r.getString(r.fieldIndex("id")), r);
+        assertEquals(Set.of("path", "bytes", "junk"), byId.keySet());
+        assertNull(byId.get("path").get(byId.get("path").fieldIndex("error")), byId.get("path").toString());
+        assertArrayEquals(Arrays.copyOf(imageGolden, 3), longs(byId.get("path").getList(byId.get("path").fieldIndex("ids"))));
+        assertEquals(byId.get("path").getList(byId.get("path").fieldIndex("ids")), byId.get("bytes").getList(byId.get("bytes").fieldIndex("ids")),
+                byId.get("bytes").toString());
+        String junk = byId.get("junk").getString(byId.get("junk").fieldIndex("error"));
+        assertTrue(junk.contains("\"image_bytes\"[0]") && junk.contains("not a PNG or JPEG"), junk);
+
+        // --input in JSON: the bytes as base64 strings (array<string>)
+        Path in = tmp.resolve("in/b64.jsonl"), out = tmp.resolve("out/b64");
+        Files.writeString(in, "{\"id\": \"bytes\", \"prompt_ids\": " + imageIds + ", \"image_bytes\": [\"" + Base64.getEncoder().encodeToString(png)
+                + "\"], \"max_new_tokens\": 3}\n{\"id\": \"bad64\", \"prompt_ids\": " + imageIds + ", \"image_bytes\": [\"%%%\"]}\n");
+        SparkJobs.Summary s = SparkJobs.generateDataset(spark, in.toString(), out.toString(), "json", options(3));
+        assertEquals(2, s.requests());
+        assertEquals(1, s.failed());
+        for (Row r : spark.read().json(out.toString()).collectAsList()) {
+            if (r.getString(r.fieldIndex("id")).equals("bytes")) {
+                assertArrayEquals(Arrays.copyOf(imageGolden, 3), longs(r.getList(r.fieldIndex("ids"))), r.toString());
+            } else {
+                assertTrue(r.getString(r.fieldIndex("error")).contains("\"image_bytes\"[0] is not base64"), r.toString());
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PolyVSpark.generate(
+                spark.read().json(spark.createDataset(List.of("{\"id\": 1, \"prompt_ids\": [1], \"image_bytes\": \"abc\"}"), Encoders.STRING())), options(2)));
+        assertTrue(e.getMessage().contains("\"image_bytes\" must be array<binary>"), e.getMessage());
+    }
+
+    static long[] longs(List<?> a) {
+        return a.stream().mapToLong(v -> ((Number) v).longValue()).toArray();
     }
 
     static long[] longs(JsonNode a) {

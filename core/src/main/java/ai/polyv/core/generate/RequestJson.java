@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -17,6 +18,8 @@ import java.util.function.Function;
  * {@code polyv spark generate}: {@code {"prompt": "..."}} (chat template) or {@code {"prompt_ids": [..]}}, and
  * optionally {@code system}, {@code history} ({@code [{"user": "..", "assistant": ".."}, ..]}, chat prompts only),
  * {@code images} / {@code videos} / {@code scenes} (arrays of paths, relative ones resolved against a base folder),
+ * {@code image_bytes} (array of base64 strings, standard alphabet: PNG/JPEG file contents, decoded when the request
+ * runs; in the prompt after the {@code images}),
  * {@code synergy_tokens}, {@code max_new_tokens}, {@code stop} (strings), {@code temperature}, {@code top_p},
  * {@code top_k}, {@code seed}; a field left out takes the caller's default.
  */
@@ -24,7 +27,7 @@ public final class RequestJson {
     private RequestJson() {}
 
     /** The fields a request object may have. */
-    public static final Set<String> FIELDS = Set.of("prompt", "prompt_ids", "system", "history", "images", "videos", "scenes", "synergy_tokens",
+    public static final Set<String> FIELDS = Set.of("prompt", "prompt_ids", "system", "history", "images", "image_bytes", "videos", "scenes", "synergy_tokens",
             "max_new_tokens", "stop", "temperature", "top_p", "top_k", "seed");
 
     /**
@@ -49,6 +52,7 @@ public final class RequestJson {
                 : new GenerationRequest.Ids(intArray(o, "prompt_ids"));
         GenerationRequest.Builder b = defaults.apply(prompt);
         for (Path p : paths(o, "images", base)) b.visual(new Visual.ImageFile(p));
+        imageBytes(o, b);
         for (Path p : paths(o, "videos", base)) b.visual(new Visual.VideoDirectory(p, fps, fps));
         for (Path p : paths(o, "scenes", base)) b.visual(new Visual.SceneDirectory(p, sceneViews));
         if (o.has("synergy_tokens")) b.synergyTokens(integer(o, "synergy_tokens"));
@@ -108,6 +112,24 @@ public final class RequestJson {
             v[i] = a.get(i).asInt();
         }
         return v;
+    }
+
+    /** {@code image_bytes}: base64 strings, each a PNG/JPEG file's contents (decoded later, with the images). */
+    private static void imageBytes(JsonNode o, GenerationRequest.Builder b) {
+        if (!o.has("image_bytes")) return;
+        JsonNode a = o.get("image_bytes");
+        if (!a.isArray()) throw new IllegalArgumentException("\"image_bytes\" must be an array of base64 strings (PNG/JPEG file contents)");
+        for (int i = 0; i < a.size(); i++) {
+            String where = "\"image_bytes\"[" + i + "]";
+            if (!a.get(i).isTextual()) throw new IllegalArgumentException(where + " must be a base64 string");
+            byte[] data;
+            try {
+                data = Base64.getDecoder().decode(a.get(i).asText());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + " is not base64 (" + e.getMessage() + ")");
+            }
+            b.visual(new Visual.ImageBytes(data, "image " + where));
+        }
     }
 
     private static List<Path> paths(JsonNode o, String f, Path base) {

@@ -20,6 +20,17 @@ public sealed interface Visual {
         }
     }
 
+    /**
+     * A PNG or JPEG file's bytes, decoded (as {@link ImageFile} is) when the request is prepared, so that a request
+     * holds the compressed image until then. {@code what} names it in a decoding error.
+     */
+    record ImageBytes(byte[] data, String what) implements Visual {
+        public ImageBytes {
+            Objects.requireNonNull(data, "data");
+            Objects.requireNonNull(what, "what");
+        }
+    }
+
     /** An image in memory (one frame). */
     record Image(RgbFrames frames) implements Visual {
         public Image {

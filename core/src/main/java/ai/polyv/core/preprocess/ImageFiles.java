@@ -2,11 +2,12 @@ package ai.polyv.core.preprocess;
 
 import ai.polyv.loader.util.PathChecks;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
-/** Decoding of PNG/JPEG files (javax.imageio) into {@link RgbFrames}. */
+/** Decoding of PNG/JPEG files or bytes (javax.imageio) into {@link RgbFrames}. */
 public final class ImageFiles {
 
     private ImageFiles() {}
@@ -25,6 +26,23 @@ public final class ImageFiles {
             throw new IllegalArgumentException("cannot decode image " + file + ": " + e.getMessage(), e);
         }
         if (img == null) throw new IllegalArgumentException("cannot decode image " + file + ": not a PNG or JPEG file");
+        return fromImage(img);
+    }
+
+    /**
+     * Decodes PNG or JPEG bytes (a file's contents) as one RGB frame, as {@link #read} does a file.
+     *
+     * @param what names the bytes in the error (e.g. {@code "image_bytes"[0]})
+     * @throws IllegalArgumentException when they are not a decodable PNG/JPEG
+     */
+    public static RgbFrames decode(byte[] bytes, String what) {
+        BufferedImage img;
+        try {
+            img = ImageIO.read(new ByteArrayInputStream(bytes));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot decode " + what + ": " + e.getMessage(), e);
+        }
+        if (img == null) throw new IllegalArgumentException("cannot decode " + what + ": not a PNG or JPEG image (" + bytes.length + " bytes)");
         return fromImage(img);
     }
 
