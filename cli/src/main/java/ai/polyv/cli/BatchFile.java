@@ -1,12 +1,13 @@
 package ai.polyv.cli;
 
-import ai.polyv.loader.util.AtomicFiles;
-import ai.polyv.loader.util.PathChecks;
 import ai.polyv.core.generate.GenerationRequest;
 import ai.polyv.core.generate.GenerationResult;
 import ai.polyv.core.generate.RequestJson;
 import ai.polyv.core.generate.Visual;
+import ai.polyv.core.preprocess.ImageFiles;
 import ai.polyv.core.sampling.SamplingOptions;
+import ai.polyv.loader.util.AtomicFiles;
+import ai.polyv.loader.util.PathChecks;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,10 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -69,7 +68,11 @@ final class BatchFile {
                 throw new IllegalArgumentException(where + ": not JSON (" + e.getOriginalMessage() + ")");
             }
             try {
-                out.add(new Entry(i + 1, RequestJson.parse(o, base, defaults, sampling, fps, sceneViews)));
+                GenerationRequest r = RequestJson.parse(o, base, defaults, sampling, fps, sceneViews);
+                for (Visual v : r.visuals()) {
+                    if (v instanceof Visual.ImageBytes b) ImageFiles.requireImageFormat(b.data(), b.what());   // refused before anything runs
+                }
+                out.add(new Entry(i + 1, r));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
             }

@@ -113,6 +113,8 @@ class GenerateCommandTest {
                 {"\n\n", "holds no request"},
                 {"{\"prompt_ids\": [1], \"history\": []}", "line 1: \"system\" and \"history\" need a chat \"prompt\""},
                 {"{\"prompt\": \"hi\", \"history\": [1]}", "line 1: \"history\"[0] must be"},
+                {"{\"prompt_ids\": [1]}\n{\"prompt_ids\": [1], \"image_bytes\": [\"bm90IGFuIGltYWdl\"]}",
+                        "line 2: image \"image_bytes\"[0] is not a PNG or JPEG image (12 bytes)"},   // base64 of "not an image"
         };
         for (String[] c : cases) {
             Files.writeString(in, c[0]);

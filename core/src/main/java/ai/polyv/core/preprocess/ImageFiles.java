@@ -46,6 +46,23 @@ public final class ImageFiles {
         return fromImage(img);
     }
 
+    /**
+     * Checks, without decoding the pixels, that {@code bytes} start like an image ImageIO can read (PNG,
+     * JPEG, ...), so that a batch refuses bad bytes before anything runs. A file cut short is still only
+     * found by {@link #decode}.
+     *
+     * @throws IllegalArgumentException naming {@code what} when no image reader recognises them
+     */
+    public static void requireImageFormat(byte[] bytes, String what) {
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            if (in == null || !ImageIO.getImageReaders(in).hasNext()) {
+                throw new IllegalArgumentException(what + " is not a PNG or JPEG image (" + bytes.length + " bytes)");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + what + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Converts a decoded image to RGB bytes (via its colour model, sRGB). */
     public static RgbFrames fromImage(BufferedImage img) {
         int w = img.getWidth();
