@@ -143,6 +143,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (history != null && prompt.text == null) throw new IllegalArgumentException("--history needs --prompt (a chat prompt), not --prompt-ids");
         GenerationRequest.Builder b = defaults(prompt.text != null
                 ? new GenerationRequest.Chat(prompt.text, null, history == null ? List.of() : BatchFile.historyFile(history))
+                        .visualsInFirstTurn(images.size() + videos.size() + scenes.size())
                 : new GenerationRequest.Ids(prompt.ids));
         for (Path p : images) b.visual(new Visual.ImageFile(p));
         for (Path p : videos) b.visual(new Visual.VideoDirectory(p, fps, sourceFps == null ? fps : sourceFps));
