@@ -62,7 +62,8 @@ public final class GenerateCommand implements Callable<Integer> {
     String system;
 
     @Option(names = "--history", paramLabel = "FILE",
-            description = "earlier exchanges of the conversation, a JSON array [{\"user\": .., \"assistant\": ..}, ..] (with --prompt)")
+            description = "earlier exchanges of the conversation, a JSON array [{\"user\": .., \"assistant\": ..}, ..] (with --prompt; "
+                    + "the visuals open its first user message)")
     Path history;
 
     @Option(names = "--stop", paramLabel = "TEXT", description = "end generation when the text contains TEXT (left out of the output; repeatable)")
