@@ -62,7 +62,8 @@ public final class GenerateCommand implements Callable<Integer> {
     String system;
 
     @Option(names = "--history", paramLabel = "FILE",
-            description = "earlier exchanges of the conversation, a JSON array [{\"user\": .., \"assistant\": ..}, ..] (with --prompt)")
+            description = "earlier exchanges of the conversation, a JSON array [{\"user\": .., \"assistant\": ..}, ..] (with --prompt; "
+                    + "the visuals open its first user message)")
     Path history;
 
     @Option(names = "--stop", paramLabel = "TEXT", description = "end generation when the text contains TEXT (left out of the output; repeatable)")
@@ -143,6 +144,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (history != null && prompt.text == null) throw new IllegalArgumentException("--history needs --prompt (a chat prompt), not --prompt-ids");
         GenerationRequest.Builder b = defaults(prompt.text != null
                 ? new GenerationRequest.Chat(prompt.text, null, history == null ? List.of() : BatchFile.historyFile(history))
+                        .visualsInFirstTurn(images.size() + videos.size() + scenes.size())
                 : new GenerationRequest.Ids(prompt.ids));
         for (Path p : images) b.visual(new Visual.ImageFile(p));
         for (Path p : videos) b.visual(new Visual.VideoDirectory(p, fps, sourceFps == null ? fps : sourceFps));

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve a model over HTTP: POST /v1/chat/completions (OpenAI chat format; \"stream\": true for server-sent events; "
-                + "images as data URLs in the first user turn), POST /v1/completions, GET /v1/models[/ID], GET|HEAD /health (live), "
+                + "images as data URLs in any user turn), POST /v1/completions, GET /v1/models[/ID], GET|HEAD /health (live), "
                 + "GET|HEAD /ready (warmed up, not draining), GET /metrics (Prometheus; vLLM names).",
                 "Concurrent requests are decoded together (continuous batching, up to --max-batch). SIGTERM or Ctrl-C drains: "
                         + "/ready turns 503, new requests get 503, requests in flight finish (up to --drain-timeout), then the process exits."})

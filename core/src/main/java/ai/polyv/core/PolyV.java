@@ -230,25 +230,36 @@ public final class PolyV implements AutoCloseable {
                     throw new IllegalArgumentException("model " + dir + " has no tokenizer (no " + TOKENIZER_FILE
                             + " beside the checkpoint): give a tokenizer.json, or prompt ids");
                 }
-                // visuals and synergy tokens open the conversation's first user message
-                List<ChatPrompt.Part> first = new ArrayList<>();
-                for (VisionInput in : inputs) {
-                    var g = in.grid();
-                    first.add(in.kind() == VisionInput.Kind.IMAGE ? new ChatPrompt.Image(g.t(), g.h(), g.w()) : new ChatPrompt.Video(g.t(), g.h(), g.w()));
-                }
-                if (request.synergyTokens() > 0) first.add(new ChatPrompt.Synergy(request.synergyTokens()));
+                // each user message opens with its own visuals (the exchanges' counts in order, the rest for the new
+                // message); the synergy tokens follow the visuals of the conversation's first user message
                 ChatPrompt.Builder b = ChatPrompt.builder();
                 if (chat.system() != null) b.system(chat.system());
+                int next = 0;
+                boolean first = true;
                 for (GenerationRequest.Exchange e : chat.history()) {
-                    List<ChatPrompt.Part> user = new ArrayList<>(first);
-                    first.clear();
+                    List<ChatPrompt.Part> user = visualParts(inputs.subList(next, next + e.visuals()));
+                    next += e.visuals();
+                    if (first && request.synergyTokens() > 0) user.add(new ChatPrompt.Synergy(request.synergyTokens()));
+                    first = false;
                     user.add(new ChatPrompt.Text(e.user()));
                     b.user(user).assistant(e.assistant());
                 }
-                first.add(new ChatPrompt.Text(chat.text()));
-                yield encoder.encode(b.user(first).build());
+                List<ChatPrompt.Part> last = visualParts(inputs.subList(next, inputs.size()));
+                if (first && request.synergyTokens() > 0) last.add(new ChatPrompt.Synergy(request.synergyTokens()));
+                last.add(new ChatPrompt.Text(chat.text()));
+                yield encoder.encode(b.user(last).build());
             }
         };
+    }
+
+    /** The template parts of {@code inputs}: an image or video placeholder run each. */
+    private static List<ChatPrompt.Part> visualParts(List<VisionInput> inputs) {
+        List<ChatPrompt.Part> parts = new ArrayList<>();
+        for (VisionInput in : inputs) {
+            var g = in.grid();
+            parts.add(in.kind() == VisionInput.Kind.IMAGE ? new ChatPrompt.Image(g.t(), g.h(), g.w()) : new ChatPrompt.Video(g.t(), g.h(), g.w()));
+        }
+        return parts;
     }
 
     private StopTokens stopTokens(GenerationRequest request) {

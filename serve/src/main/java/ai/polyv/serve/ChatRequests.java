@@ -28,8 +28,9 @@ import javax.imageio.ImageIO;
  *       joined with a newline; an assistant's {@code content} may be null (empty). {@code content} is a string, or an
  *       array of parts {@code {"type": "text", "text": ..}} and
  *       {@code {"type": "image_url", "image_url": {"url": "data:image/png;base64,.."}}} (PNG or JPEG, inline data only:
- *       the server reads no file and no URL). Images may only be in the first user turn (where PolyV places a
- *       conversation's visuals). {@code name} is accepted and ignored.</li>
+ *       the server reads no file and no URL). Images may be in any user message; they open the user turn that sent them
+ *       ({@code <|vision_start|>...<|vision_end|>} before its text, in order), as the Qwen2.5-VL chat template puts them.
+ *       {@code name} is accepted and ignored.</li>
  *   <li>{@code max_tokens} (or {@code max_completion_tokens}): at most the server's cap (a larger value is lowered to
  *       it; {@code finish_reason} "length" tells the client); absent: the cap.</li>
  *   <li>{@code temperature}, {@code top_p}, {@code top_k}: absent, the server's defaults (OpenAI's: temperature 1,
@@ -126,7 +127,7 @@ public final class ChatRequests {
         List<String> system = new ArrayList<>();
         List<String> roles = new ArrayList<>();
         List<StringBuilder> texts = new ArrayList<>();
-        List<Visual> visuals = new ArrayList<>();
+        List<List<Visual>> visuals = new ArrayList<>();      // per turn: the images of a user turn, in order
         for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
             String role = role(m, i);
@@ -136,19 +137,16 @@ public final class ChatRequests {
                 continue;
             }
             String text;
+            List<Visual> images = new ArrayList<>();
             if (role.equals("user")) {
-                List<Visual> images = new ArrayList<>();
                 text = content(m, i, images);
-                if (!images.isEmpty() && roles.contains("assistant")) {
-                    throw bad("messages[" + i + "].content", "messages[" + i + "]: images are only accepted in the first user turn");
-                }
-                visuals.addAll(images);
             } else {
                 if (m.has("tool_calls")) throw bad("messages[" + i + "].tool_calls", "messages[" + i + "]: tool calls are not supported");
                 text = m.has("content") ? textOnly(m, i) : "";
             }
             if (!roles.isEmpty() && roles.getLast().equals(role)) {
                 texts.getLast().append('\n').append(text);
+                visuals.getLast().addAll(images);
             } else {
                 if (roles.isEmpty() && !role.equals("user")) {
                     throw bad("messages[" + i + "].role", "messages[" + i + "]: expected a user message, got " + role
@@ -156,13 +154,14 @@ public final class ChatRequests {
                 }
                 roles.add(role);
                 texts.add(new StringBuilder(text));
+                visuals.add(images);
             }
         }
         if (roles.isEmpty() || !roles.getLast().equals("user")) throw bad("messages", "the last message must be a user message");
         GenerationRequest.Builder b = GenerationRequest.builder(texts.getLast().toString());
         if (!system.isEmpty()) b.system(String.join("\n", system));
-        for (int t = 0; t + 1 < roles.size(); t += 2) b.exchange(texts.get(t).toString(), texts.get(t + 1).toString());
-        visuals.forEach(b::visual);
+        for (int t = 0; t + 1 < roles.size(); t += 2) b.exchange(texts.get(t).toString(), visuals.get(t), texts.get(t + 1).toString());
+        visuals.getLast().forEach(b::visual);
         int maxTokens = body.has("max_completion_tokens") ? positiveInt(body, "max_completion_tokens")
                 : body.has("max_tokens") ? positiveInt(body, "max_tokens") : defaults.maxTokens();
         return common(body, b, maxTokens, defaults, seeds);

@@ -106,6 +106,44 @@ class ChatServerTest {
         assertEquals(want.promptIds().length, last.at("/usage/prompt_tokens").asInt());   // the image placeholders are counted
     }
 
+    /** A PNG data URL of a picture. */
+    static String dataUrl(RgbFrames img) throws Exception {
+        int h = img.height(), w = img.width();
+        BufferedImage b = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) b.setRGB(x, y, (img.get(0, y, x, 0) << 16) | (img.get(0, y, x, 1) << 8) | img.get(0, y, x, 2));
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(b, "png", png);
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(png.toByteArray());
+    }
+
+    /** Images in a later user turn: each opens the user message that sent it, and the answer is the API's for that conversation. */
+    @Test
+    void imagesInALaterUserTurnOpenThatTurn() throws Exception {
+        RgbFrames a = DemoImage.create(56, 56), b = DemoImage.create(56, 84);
+        HttpResponse<String> r = post("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"What is it?\"},"
+                + " {\"type\": \"image_url\", \"image_url\": {\"url\": \"" + dataUrl(a) + "\"}}]},"
+                + " {\"role\": \"assistant\", \"content\": \"A square.\"},"
+                + " {\"role\": \"user\", \"content\": [{\"type\": \"image_url\", \"image_url\": {\"url\": \"" + dataUrl(b) + "\"}},"
+                + " {\"type\": \"text\", \"text\": \"And this one?\"}]}], \"max_tokens\": 6}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode o = JSON.readTree(r.body());
+        GenerationResult want = direct(GenerationRequest.builder("And this one?").exchange("What is it?", List.of(new Visual.Image(a)), "A square.")
+                .visual(new Visual.Image(b)).maxNewTokens(6).build());
+        assertEquals(want.text(), o.at("/choices/0/message/content").asText());
+        assertEquals(want.promptIds().length, o.at("/usage/prompt_tokens").asInt());   // 4 + 6 placeholders counted
+        assertEquals(List.of(4, 6), want.grids().stream().map(g -> g.mergedTokens(2)).toList());
+        // consecutive user messages are one turn: their images join it, in order
+        HttpResponse<String> joined = post("{\"messages\": [{\"role\": \"user\", \"content\": \"Hi.\"}, {\"role\": \"assistant\", \"content\": \"Hello.\"},"
+                + " {\"role\": \"user\", \"content\": [{\"type\": \"image_url\", \"image_url\": {\"url\": \"" + dataUrl(a) + "\"}}]},"
+                + " {\"role\": \"user\", \"content\": [{\"type\": \"image_url\", \"image_url\": {\"url\": \"" + dataUrl(b) + "\"}},"
+                + " {\"type\": \"text\", \"text\": \"Compare.\"}]}], \"max_tokens\": 4}");
+        assertEquals(200, joined.statusCode(), joined.body());
+        GenerationResult wantJoined = direct(GenerationRequest.builder("\nCompare.").exchange("Hi.", "Hello.").visual(new Visual.Image(a))
+                .visual(new Visual.Image(b)).maxNewTokens(4).build());
+        assertEquals(wantJoined.text(), JSON.readTree(joined.body()).at("/choices/0/message/content").asText());
+        assertEquals(wantJoined.promptIds().length, JSON.readTree(joined.body()).at("/usage/prompt_tokens").asInt());
+    }
+
     @Test
     void defaultValuesClientsSendAreAccepted() throws Exception {
         HttpResponse<String> r = post("{\"model\": \"x\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2,"

@@ -13,8 +13,10 @@ import java.util.TreeSet;
  * What to generate from.
  *
  * @param prompt            chat text (through the Qwen2.5-VL chat template) or raw prompt ids
- * @param visuals           images, videos and scenes in prompt order
- * @param synergyTokens     chat prompts only: this many {@code <synergy>} tokens after the visuals, before the text
+ * @param visuals           images, videos and scenes in prompt order (for a chat: the earlier exchanges' in turn order, see
+ *                          {@link Exchange#visuals()}, then the new user message's)
+ * @param synergyTokens     chat prompts only: this many {@code <synergy>} tokens in the conversation's first user message,
+ *                          after its visuals, before its text
  * @param maxNewTokens      budget of generated tokens (at least 1)
  * @param sampling          greedy or seeded temperature/top-k/top-p sampling
  * @param stopTokens        extra ids that end generation
@@ -39,9 +41,8 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
      *
      * @param text    the new user message
      * @param system  the system turn, or null for Qwen2.5-VL's default ("You are a helpful assistant.")
-     * @param history earlier exchanges, oldest first; the request's visuals (and synergy tokens) belong to the
-     *                conversation's first user message (the first exchange's, or {@code text} without history),
-     *                where an image the user sent and then asked follow-up questions about sits
+     * @param history earlier exchanges, oldest first; each user message opens with its own visuals ({@link Exchange#visuals()}
+     *                of the request's visuals, in order), and the new message {@code text} with the visuals left after them
      */
     public record Chat(String text, String system, List<Exchange> history) implements Prompt {
         public Chat {
@@ -53,13 +54,38 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
         public Chat(String text, String system) {
             this(text, system, List.of());
         }
+
+        /**
+         * This conversation with {@code count} visuals opening its first user message (the first exchange's, or
+         * {@code text} without history): the command line's and batch files' placement, where the visuals given beside
+         * a history belong to the turn that sent them and the user then asked follow-up questions about.
+         */
+        public Chat visualsInFirstTurn(int count) {
+            if (history.isEmpty()) return this;
+            List<Exchange> h = new ArrayList<>(history);
+            Exchange e = h.getFirst();
+            h.set(0, new Exchange(e.user(), e.assistant(), count));
+            return new Chat(text, system, h);
+        }
     }
 
-    /** One earlier exchange of a conversation: what the user said and what the model answered. */
-    public record Exchange(String user, String assistant) {
+    /**
+     * One earlier exchange of a conversation: what the user said and what the model answered.
+     *
+     * @param visuals how many of the request's visuals (the next ones in order) open this user message, as
+     *                {@code <|vision_start|><|image_pad|>...<|vision_end|>} before its text (the Qwen2.5-VL chat template
+     *                puts a picture in the user message that sent it)
+     */
+    public record Exchange(String user, String assistant, int visuals) {
         public Exchange {
             Objects.requireNonNull(user, "user");
             Objects.requireNonNull(assistant, "assistant");
+            if (visuals < 0) throw new IllegalArgumentException("an exchange's visuals must be >= 0, got " + visuals);
+        }
+
+        /** An exchange of text only. */
+        public Exchange(String user, String assistant) {
+            this(user, assistant, 0);
         }
     }
 
@@ -91,6 +117,12 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
         if (synergyTokens < 0) throw new IllegalArgumentException("synergy tokens must be >= 0, got " + synergyTokens);
         if (synergyTokens > 0 && prompt instanceof Ids) {
             throw new IllegalArgumentException("synergy tokens are added by the chat template; with raw prompt ids put them in the ids");
+        }
+        if (prompt instanceof Chat c) {
+            int claimed = c.history().stream().mapToInt(Exchange::visuals).sum();
+            if (claimed > visuals.size()) {
+                throw new IllegalArgumentException("the earlier exchanges open with " + claimed + " visuals but the request has " + visuals.size());
+            }
         }
     }
 
@@ -140,11 +172,26 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
             return this;
         }
 
-        /** Appends an earlier exchange to the conversation (chat prompts only; oldest first). */
+        /** Appends an earlier exchange of text to the conversation (chat prompts only; oldest first). */
         public Builder exchange(String user, String assistant) {
+            return exchange(user, List.of(), assistant);
+        }
+
+        /**
+         * Appends an earlier exchange to the conversation (chat prompts only; oldest first) whose user message opens with
+         * {@code visuals} (a picture sent in that turn). Give the exchanges before the new message's own visuals
+         * ({@link #image}, {@link #visual}), which follow them in prompt order.
+         */
+        public Builder exchange(String user, List<? extends Visual> visuals, String assistant) {
             if (!(prompt instanceof Chat c)) throw new IllegalStateException("a conversation history needs a chat prompt, not raw ids");
+            int claimed = c.history().stream().mapToInt(Exchange::visuals).sum();
+            if (!visuals.isEmpty() && this.visuals.size() > claimed) {
+                throw new IllegalStateException("an exchange with visuals after " + (this.visuals.size() - claimed)
+                        + " visuals of the new message: give the earlier exchanges first (visuals are in prompt order)");
+            }
             List<Exchange> h = new ArrayList<>(c.history());
-            h.add(new Exchange(user, assistant));
+            h.add(new Exchange(user, assistant, visuals.size()));
+            visuals.forEach(v -> this.visuals.add(Objects.requireNonNull(v, "visual")));
             prompt = new Chat(c.text(), c.system(), h);
             return this;
         }
@@ -161,6 +208,7 @@ public record GenerationRequest(Prompt prompt, List<Visual> visuals, int synergy
             return visual(new Visual.SceneDirectory(scanNetDir, views));
         }
 
+        /** A visual of the new user message (after those of the earlier exchanges). */
         public Builder visual(Visual v) {
             visuals.add(Objects.requireNonNull(v, "visual"));
             return this;

@@ -397,7 +397,8 @@ public final class Generator {
         /**
          * A slot for {@code job} from a cached session whose first {@code hit.rows()} rows it shares: the session
          * itself when it has room for the job (truncated to the prefix), else a new one with the prefix copied; the
-         * rest of the prompt is fed by {@link Session#extend}. A copied-from session goes back to the cache.
+         * rest of the prompt (with the vision inputs the prefix does not hold) is fed by {@link Session#extend(int[], List)}.
+         * A copied-from session goes back to the cache.
          */
         static Slot resume(PolyVModel model, int index, Job job, PrefixCache.Hit hit, PrefixCache cache, int context) {
             int capacity = kvRows(job, context);
@@ -417,7 +418,9 @@ public final class Generator {
                     cache.offer(session);
                     session = bigger;
                 }
-                float[] logits = session.extend(Arrays.copyOfRange(job.promptIds(), hit.rows(), job.promptIds().length));
+                // the prefix holds the prompt's first vision inputs; the others (images of the new turn) come with the rest
+                List<VisionInput> rest = job.vision().subList(session.visionInputs().size(), job.vision().size());
+                float[] logits = session.extend(Arrays.copyOfRange(job.promptIds(), hit.rows(), job.promptIds().length), rest);
                 return new Slot(index, job, session, capacity, System.nanoTime() - t0, logits);
             } catch (RuntimeException e) {
                 session.close();

@@ -46,15 +46,18 @@ public final class RequestJson {
         boolean text = o.has("prompt"), ids = o.has("prompt_ids");
         if (text == ids) throw new IllegalArgumentException("give exactly one of \"prompt\" (text) and \"prompt_ids\" (array of ids)");
         if (!text && (o.has("system") || o.has("history"))) throw new IllegalArgumentException("\"system\" and \"history\" need a chat \"prompt\", not \"prompt_ids\"");
+        List<Visual> visuals = new ArrayList<>();
+        for (Path p : paths(o, "images", base)) visuals.add(new Visual.ImageFile(p));
+        imageBytes(o, visuals);
+        for (Path p : paths(o, "videos", base)) visuals.add(new Visual.VideoDirectory(p, fps, fps));
+        for (Path p : paths(o, "scenes", base)) visuals.add(new Visual.SceneDirectory(p, sceneViews));
+        // the visuals open the conversation's first user message
         GenerationRequest.Prompt prompt = text
                 ? new GenerationRequest.Chat(string(o, "prompt"), o.has("system") ? string(o, "system") : null,
-                        o.has("history") ? history(o.get("history")) : List.of())
+                        o.has("history") ? history(o.get("history")) : List.of()).visualsInFirstTurn(visuals.size())
                 : new GenerationRequest.Ids(intArray(o, "prompt_ids"));
         GenerationRequest.Builder b = defaults.apply(prompt);
-        for (Path p : paths(o, "images", base)) b.visual(new Visual.ImageFile(p));
-        imageBytes(o, b);
-        for (Path p : paths(o, "videos", base)) b.visual(new Visual.VideoDirectory(p, fps, fps));
-        for (Path p : paths(o, "scenes", base)) b.visual(new Visual.SceneDirectory(p, sceneViews));
+        visuals.forEach(b::visual);
         if (o.has("synergy_tokens")) b.synergyTokens(integer(o, "synergy_tokens"));
         if (o.has("max_new_tokens")) b.maxNewTokens(integer(o, "max_new_tokens"));
         if (o.has("stop")) {
@@ -115,7 +118,7 @@ public final class RequestJson {
     }
 
     /** {@code image_bytes}: base64 strings, each a PNG/JPEG file's contents (decoded later, with the images). */
-    private static void imageBytes(JsonNode o, GenerationRequest.Builder b) {
+    private static void imageBytes(JsonNode o, List<Visual> out) {
         if (!o.has("image_bytes")) return;
         JsonNode a = o.get("image_bytes");
         if (!a.isArray()) throw new IllegalArgumentException("\"image_bytes\" must be an array of base64 strings (PNG/JPEG file contents)");
@@ -128,7 +131,7 @@ public final class RequestJson {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where + " is not base64 (" + e.getMessage() + ")");
             }
-            b.visual(new Visual.ImageBytes(data, "image " + where));
+            out.add(new Visual.ImageBytes(data, "image " + where));
         }
     }
 

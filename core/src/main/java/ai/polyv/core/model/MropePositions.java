@@ -23,12 +23,22 @@ public record MropePositions(long[][] pos, long next, int[] segments) {
     }
 
     public static MropePositions compute(int[] ids, List<VisionInput> inputs, ModelDims dims) {
+        return compute(ids, inputs, dims, 0);
+    }
+
+    /**
+     * The positions of {@code ids} fed after rows whose next position is {@code start} (a session extended with
+     * more of a prompt): the same as the tail of {@link #compute(int[], List, ModelDims)} over the whole prompt, since
+     * there every token's position counts on from the maximum before it + 1; {@code segments} index into {@code ids}.
+     */
+    public static MropePositions compute(int[] ids, List<VisionInput> inputs, ModelDims dims, long start) {
+        if (start < 0) throw new IllegalArgumentException("start position must be >= 0, got " + start);
         int imageId = dims.tokens().imageTokenId(), videoId = dims.tokens().videoTokenId();
         int merge = dims.vision().mergeSize();
         int n = ids.length;
         long[][] pos = new long[3][n];
         int[] segments = new int[inputs.size()];
-        long p = 0;
+        long p = start;
         int next = 0;
         for (int i = 0; i < n; ) {
             int id = ids[i];

@@ -6,14 +6,16 @@ import java.util.List;
 /**
  * Finished sessions kept for their KV caches, so that a prompt that starts like an earlier conversation (the
  * next turn of a chat: the same system turn, image and earlier exchanges, then new text) reuses those rows
- * instead of prefilling them again; with an image in the first turn that also skips the vision encoder.
+ * instead of prefilling them again; the images of the earlier turns are not encoded again either.
  *
  * <p>A prompt can reuse the first {@code L} rows of a cached session when its first {@code L} ids equal the
- * session's tokens, every vision run in those rows has the same content ({@link VisionInput#sameContent}),
- * {@code L} does not cut through a vision run, and the rest of the prompt is text ({@link Session#extend} feeds
- * it); {@code L} is at most the prompt length minus one (the last prompt token is always computed, for its
- * logits). The longest such prefix of at least {@code minPrefix} rows wins. At most {@code capacity} sessions
- * are kept; offering one more closes the least recently offered. Thread-safe.
+ * session's tokens, every vision run in those rows is the prompt's run at the same row with the same content
+ * ({@link VisionInput#sameContent}), and {@code L} does not cut through a vision run. The rest of the prompt, with
+ * its own vision runs (an image sent in the new turn), is fed by {@link Session#extend(int[], List)} with the
+ * prompt's vision inputs after those the prefix holds. {@code L} is at most the prompt length minus one (the last
+ * prompt token is always computed, for its logits). The longest such prefix of at least {@code minPrefix} rows
+ * wins. At most {@code capacity} sessions are kept; offering one more closes the least recently offered.
+ * Thread-safe.
  */
 public final class PrefixCache implements AutoCloseable {
 
@@ -56,25 +58,37 @@ public final class PrefixCache implements AutoCloseable {
 
     /** The rows of {@code s} the prompt can reuse (0: none). */
     static int usableRows(Session s, int[] prompt, List<VisionInput> promptVision, ModelDims dims) {
+        int[] promptStarts;
+        try {
+            promptStarts = MropePositions.compute(prompt, promptVision, dims).segments();
+        } catch (IllegalArgumentException e) {
+            return 0;                                         // placeholders and inputs disagree: the fresh prefill says why
+        }
         int[] cached = s.tokens();
         int lcp = 0, max = Math.min(cached.length, prompt.length - 1);
         while (lcp < max && cached[lcp] == prompt[lcp]) lcp++;
-        // vision runs inside the prefix must hold the same pictures; a run the prefix only enters is cut off
+        // each of the prompt's vision runs that the prefix enters must be the cached session's run at the same row, with
+        // the same picture, and lie wholly inside the prefix; else the prefix ends where that run starts (it is then
+        // encoded and fed with the rest of the prompt)
         int merge = dims.vision().mergeSize();
         List<VisionInput> cv = s.visionInputs();
         int[] starts = s.visionStarts();
-        for (int v = 0; v < cv.size() && starts[v] < lcp; v++) {
-            int end = starts[v] + cv.get(v).grid().mergedTokens(merge);
-            boolean same = v < promptVision.size() && cv.get(v).sameContent(promptVision.get(v));
+        int runs = 0;
+        for (int v = 0; v < promptStarts.length && promptStarts[v] < lcp; v++) {
+            int end = promptStarts[v] + promptVision.get(v).grid().mergedTokens(merge);
+            boolean same = v < cv.size() && starts[v] == promptStarts[v] && cv.get(v).sameContent(promptVision.get(v));
             if (!same || end > lcp) {
-                lcp = starts[v];
+                lcp = promptStarts[v];
                 break;
             }
+            runs++;
         }
-        // the rest must be text: no placeholder after the prefix, and every vision input of the prompt inside it
-        int image = dims.tokens().imageTokenId(), video = dims.tokens().videoTokenId();
-        for (int i = lcp; i < prompt.length; i++) if (prompt[i] == image || prompt[i] == video) return 0;
-        return s.visionRunsBefore(lcp) == promptVision.size() ? lcp : 0;     // lcp ends at a run start or after runs: no cut
+        // the cached runs inside the prefix are exactly those (a decoded placeholder id is not a run of the prompt's)
+        try {
+            return s.visionRunsBefore(lcp) == runs ? lcp : 0;
+        } catch (IllegalArgumentException cut) {
+            return 0;
+        }
     }
 
     @Override

@@ -125,24 +125,7 @@ public final class Session implements AutoCloseable {
         try (Workspace ws = be.workspace()) {
             Tensor x = ws.f32(total, hidden);
             first.model.decoder().embed(ids, x);
-            for (int i = 0; i < b; i++) {
-                Session sess = sessions.get(i);
-                List<VisionInput> inputs = visionInputs.get(i);
-                for (int v = 0; v < inputs.size(); v++) {
-                    VisionInput in = inputs.get(v);
-                    int m = first.model.vision().mergedTokens(in);
-                    Tensor vr = ws.f32(m, hidden);
-                    long tv = System.nanoTime();
-                    first.model.vision().encode(in, ws, vr, trace);
-                    sess.visionNanos += System.nanoTime() - tv;
-                    int[] at = new int[m];
-                    for (int j = 0; j < m; j++) at[j] = rows.get(i).row() + mps[i].segments()[v] + j;
-                    be.scatterRows(vr, at, x);
-                    if (trace != null) {
-                        trace.floats((in.kind() == VisionInput.Kind.IMAGE ? "image" : "video") + ".embeds#" + v, be.download(vr), m, hidden);
-                    }
-                }
-            }
+            for (int i = 0; i < b; i++) sessions.get(i).encodeVision(ws, x, rows.get(i).row(), visionInputs.get(i), mps[i].segments(), trace);
             if (trace != null) trace.floats("inputs_embeds", be.download(x), total, hidden);
             float[][] logits = first.model.decoder().forward(ws, x, pos, rows, mod, trace);
             for (int i = 0; i < b; i++) {
@@ -161,6 +144,28 @@ public final class Session implements AutoCloseable {
                 s.visionStarts = mps[i].segments().clone();
             }
             return logits;
+        }
+    }
+
+    /**
+     * Encodes {@code inputs} and writes each one's rows over its placeholder run in {@code x} {@code [rows, hidden]}:
+     * run {@code v} starts at row {@code base + starts[v]}.
+     */
+    private void encodeVision(Workspace ws, Tensor x, int base, List<VisionInput> inputs, int[] starts, ForwardTrace trace) {
+        int hidden = dims.text().hidden();
+        for (int v = 0; v < inputs.size(); v++) {
+            VisionInput in = inputs.get(v);
+            int m = model.vision().mergedTokens(in);
+            Tensor vr = ws.f32(m, hidden);                                  // [merged tokens, hidden]
+            long tv = System.nanoTime();
+            model.vision().encode(in, ws, vr, trace);
+            visionNanos += System.nanoTime() - tv;
+            int[] at = new int[m];
+            for (int j = 0; j < m; j++) at[j] = base + starts[v] + j;
+            be.scatterRows(vr, at, x);
+            if (trace != null) {
+                trace.floats((in.kind() == VisionInput.Kind.IMAGE ? "image" : "video") + ".embeds#" + v, be.download(vr), m, hidden);
+            }
         }
     }
 
@@ -248,12 +253,19 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /**
-     * Feeds more text tokens after what is in the cache, in one pass (a chat's next user turn after a reused
-     * prefix); returns the last one's logits {@code [vocab]}. Vision placeholders are not accepted here: a prompt
-     * whose new part holds visuals is prefilled in a fresh session.
-     */
+    /** Feeds more text tokens after what is in the cache; {@link #extend(int[], List)} without vision inputs. */
     public float[] extend(int[] more) {
+        return extend(more, List.of());
+    }
+
+    /**
+     * Feeds more of a prompt after what is in the cache, in one pass (a chat's next user turn after a reused prefix,
+     * or the next piece of a chunked prefill); returns the last one's logits {@code [vocab]}. The new tokens may hold
+     * vision placeholder runs, one per input of {@code moreVision} in order (an image sent in a later turn); their
+     * M-RoPE positions count on from the cache's next position, so the rows equal those of a fresh prefill of the
+     * whole sequence.
+     */
+    public float[] extend(int[] more, List<VisionInput> moreVision) {
         checkMembers(List.of(this), "extend");
         if (!prefilled) throw new IllegalStateException("extend before prefill");
         int n = more.length;
@@ -262,23 +274,32 @@ public final class Session implements AutoCloseable {
             throw new IllegalArgumentException(n + " more tokens after " + length + " exceed the session's maxTokens " + maxTokens);
         }
         checkIds(more, length);
-        for (int i = 0; i < n; i++) {
-            if (more[i] == dims.tokens().imageTokenId() || more[i] == dims.tokens().videoTokenId()) {
-                throw new IllegalArgumentException("token " + more[i] + " at position " + (length + i) + " is a vision placeholder: extend takes text only");
-            }
+        MropePositions mp = MropePositions.compute(more, moreVision, dims, nextPos);
+        if (mp.next() + (maxTokens - length - n) > dims.text().maxPositions()) {
+            throw new IllegalArgumentException("positions up to " + (mp.next() + maxTokens - length - n - 1) + " would exceed max_position_embeddings "
+                    + dims.text().maxPositions());
         }
-        long[][] pos = new long[3][n];
-        for (int i = 0; i < n; i++) for (int a = 0; a < 3; a++) pos[a][i] = nextPos + i;
         try (Workspace ws = be.workspace()) {
             Tensor x = ws.f32(n, dims.text().hidden());
             model.decoder().embed(more, x);
-            float[] logits = model.decoder().forward(ws, x, pos, List.of(segment(0, n)), modalities(more), null)[0];
+            encodeVision(ws, x, 0, moreVision, mp.segments(), null);
+            float[] logits = model.decoder().forward(ws, x, mp.pos(), List.of(segment(0, n)), modalities(more), null)[0];
+            long max = nextPos - 1;
             for (int i = 0; i < n; i++) {
                 ids[length + i] = more[i];
-                nextAfter[length + i] = nextPos + i + 1;
+                for (int a = 0; a < 3; a++) max = Math.max(max, mp.pos()[a][i]);
+                nextAfter[length + i] = max + 1;
+            }
+            if (!moreVision.isEmpty()) {
+                List<VisionInput> all = new ArrayList<>(vision);
+                all.addAll(moreVision);
+                int[] starts = Arrays.copyOf(visionStarts, all.size());
+                for (int v = 0; v < moreVision.size(); v++) starts[vision.size() + v] = length + mp.segments()[v];
+                vision = List.copyOf(all);
+                visionStarts = starts;
             }
             length += n;
-            nextPos += n;
+            nextPos = mp.next();
             return logits;
         }
     }

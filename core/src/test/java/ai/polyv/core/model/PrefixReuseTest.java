@@ -106,15 +106,78 @@ class PrefixReuseTest {
             float[] px = image.pixelValues().clone();
             px[0] += 1;
             VisionInput changed = new VisionInput(image.kind(), px, image.grid(), image.secondsPerGrid(), null);
-            // the picture differs: the prefix stops before its run, and the run is then in the new part -> nothing usable
-            assertEquals(0, PrefixCache.usableRows(a, next, List.of(changed), model.dims()));
-            assertEquals(0, PrefixCache.usableRows(a, next, List.of(), model.dims()), "the prompt's vision inputs must match the prefix's");
             int start = a.visionStarts()[0];
+            // the picture differs: the prefix stops where its run starts, and the run is encoded with the rest of the prompt
+            assertEquals(start, PrefixCache.usableRows(a, next, List.of(changed), model.dims()));
+            assertEquals(0, PrefixCache.usableRows(a, next, List.of(), model.dims()), "the prompt's vision inputs must match its placeholders");
             var cut = assertThrows(IllegalArgumentException.class, () -> a.truncate(start + 2));
             assertTrue(cut.getMessage().contains("cuts through vision run 0"), cut.getMessage());
             var vis = assertThrows(IllegalArgumentException.class, () -> a.extend(new int[] {model.dims().tokens().imageTokenId()}));
-            assertTrue(vis.getMessage().contains("is a vision placeholder"), vis.getMessage());
+            assertTrue(vis.getMessage().contains("more image/vision placeholder segments than the 0 vision inputs"), vis.getMessage());
+            // a prefix cut before the changed picture, extended with it, equals a fresh prefill
+            float[] want;
+            try (Session f = model.newSession(next.length + 1)) {
+                want = f.prefill(next, List.of(changed));
+            }
+            a.truncate(start);
+            float[] got = a.extend(Arrays.copyOfRange(next, start, next.length), List.of(changed));
+            assertTrue(relL2(got, want) < 1e-5, "truncate before the run + extend with the picture: " + relL2(got, want));
         }
+    }
+
+    /**
+     * The next turn of a chat that sends a second picture: the first turn (image prompt + answer) is reused, and the new
+     * turn's text and vision run (a picture of another size, so another grid) are fed by extend; the logits, the decode
+     * step after it and the M-RoPE positions equal a fresh prefill of the whole two-image conversation.
+     */
+    @Test
+    void aNewTurnWithItsOwnPictureExtendsTheReusedPrefixExactly() {
+        VisionInput second = new VisionPreprocessor().image(ai.polyv.core.demo.DemoImage.create(56, 84));
+        int merged = second.grid().mergedTokens(model.dims().vision().mergeSize());
+        ModelDims.Tokens t = model.dims().tokens();
+        try (Session a = firstTurn(prompt.length + 40 + merged)) {
+            int[] cached = a.tokens();
+            // turn 2: the first turn, "text <|vision_start|> pads <|vision_end|> text"
+            int[] next = Arrays.copyOf(cached, cached.length + merged + 6);
+            int k = cached.length;
+            next[k++] = 40;
+            next[k++] = 41;
+            next[k++] = t.visionStartTokenId();
+            for (int i = 0; i < merged; i++) next[k++] = t.imageTokenId();
+            next[k++] = t.visionEndTokenId();
+            next[k++] = 42;
+            next[k] = 43;
+            List<VisionInput> both = List.of(image, second);
+            float[] want, wantStep;
+            MropePositions whole = MropePositions.compute(next, both, model.dims());
+            try (Session f = model.newSession(next.length + 1)) {
+                want = f.prefill(next, both);
+                wantStep = f.decode(7);
+            }
+            assertEquals(cached.length, PrefixCache.usableRows(a, next, both, model.dims()), "the whole first turn is reused");
+            float[] got = a.extend(Arrays.copyOfRange(next, cached.length, next.length), List.of(second));
+            assertTrue(relL2(got, want) < 1e-5, "reused prefix + extend with the second picture: " + relL2(got, want));
+            assertEquals(argmax(want), argmax(got));
+            assertArrayEquals(next, a.tokens());
+            assertArrayEquals(whole.segments(), a.visionStarts(), "both runs are where a fresh prefill has them");
+            assertEquals(both, a.visionInputs());
+            float[] step = a.decode(7);
+            assertTrue(relL2(step, wantStep) < 1e-5, "the decode step continues at the fresh prefill's position: " + relL2(step, wantStep));
+            // the positions extend uses for the new part are the tail of the whole conversation's
+            MropePositions tail = MropePositions.compute(Arrays.copyOfRange(next, cached.length, next.length), List.of(second), model.dims(),
+                    nextAfterPrompt(cached.length, whole));
+            for (int ax = 0; ax < 3; ax++) {
+                assertArrayEquals(Arrays.copyOfRange(whole.pos()[ax], cached.length, next.length), tail.pos()[ax], "axis " + ax);
+            }
+            assertEquals(whole.next(), tail.next());
+        }
+    }
+
+    /** max over the first {@code rows} positions + 1. */
+    private static long nextAfterPrompt(int rows, MropePositions whole) {
+        long max = -1;
+        for (int ax = 0; ax < 3; ax++) for (int r = 0; r < rows; r++) max = Math.max(max, whole.pos()[ax][r]);
+        return max + 1;
     }
 
     @Test
