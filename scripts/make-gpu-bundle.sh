@@ -47,6 +47,8 @@ mkdir -p "$B/junit"
 cp "$CONSOLE" "$B/junit/"
 mkdir -p "$B/test-classes"
 for m in $TEST_MODULES; do cp -r "$ROOT/$m/target/test-classes/." "$B/test-classes/"; done
+# the shared test fixtures (SharedData: where ../shared is) are the test-support module's main classes
+cp -r "$ROOT/test-support/target/classes/." "$B/test-classes/"
 fi
 for m in $MODELS; do
   [ -d "$SHARED/golden/$m" ] || { echo "make-gpu-bundle: no $SHARED/golden/$m" >&2; exit 1; }
