@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JDK="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 "$JDK/bin/java" -version 2>&1 | head -1 | grep -q '"25' || { echo "make-jre: $JDK is not a JDK 25" >&2; exit 1; }
-MODULES=java.base,java.logging,jdk.unsupported,jdk.incubator.vector,java.management,jdk.httpserver
+MODULES=java.base,java.logging,jdk.unsupported,jdk.incubator.vector,java.management,jdk.management,jdk.httpserver,java.net.http
 [ "${DESKTOP:-1}" = 0 ] || MODULES="$MODULES,java.desktop"
 tmp="$(mktemp -d "$ROOT/.jre-build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT

@@ -32,7 +32,7 @@ class CudaAvailabilityTest {
     /** Runs CudaProbe's main in a fresh JVM that uses the NVIDIA driver only (never the emulated device). */
     private static String probeWithoutEmulation(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-Dpolyv.cuda=real", "-cp", System.getProperty("java.class.path"),
+                "--enable-native-access=ALL-UNNAMED", "-Dpolyv.cuda=real", "-cp", ai.polyv.testsupport.ChildJvm.classPath(),
                 CudaProbe.class.getName()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -30,7 +30,7 @@ class EmulatedCudaCliTest {
     private static Run polyv(boolean emulated, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xss8m",
-                "-cp", System.getProperty("java.class.path"), "ai.polyv.cli.Main"));
+                "-cp", ai.polyv.testsupport.ChildJvm.classPath(), "ai.polyv.cli.Main"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().remove("POLYV_CUDA");

@@ -48,7 +48,7 @@ class EmulatedDeviceChecksTest {
         assumeTrue(CudaProbe.probe().emulated(), () -> "the broken test kernels exist on the emulated device only; " + CudaProbe.probe().reason());
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Dpolyv.cuda=emulated",
-                "-cp", System.getProperty("java.class.path"), Child.class.getName(), kernel, Integer.toString(threads)));
+                "-cp", ai.polyv.testsupport.ChildJvm.classPath(), Child.class.getName(), kernel, Integer.toString(threads)));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish: " + out);
