@@ -29,6 +29,7 @@ import ai.polyv.cuda.kernels.RoutingKernels;
 import ai.polyv.cuda.kernels.ScatterAddScaledKernel;
 import ai.polyv.cuda.kernels.WindowAttentionKernel;
 import ai.polyv.loader.safetensors.DType;
+import ai.polyv.loader.safetensors.Shape;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -232,11 +233,10 @@ public final class CudaBackend implements Backend {
         @Override
         public Tensor f32(long... shape) {
             if (closed) throw new IllegalStateException("workspace is closed");
-            long n = 1;
             for (long d : shape) {
                 if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + java.util.Arrays.toString(shape));
-                n *= d;
             }
+            long n = Shape.numel(shape);
             DeviceBuffer b = pool.allocate(n * 4);
             buffers.add(b);
             if (n > 0) dev.memsetD32(b.address(), 0, n);

@@ -13,6 +13,7 @@ import ai.polyv.cuda.driver.HostStaging;
 import ai.polyv.cuda.driver.KernelLibrary;
 import ai.polyv.cuda.kernels.DeviceTensor;
 import ai.polyv.loader.safetensors.DType;
+import ai.polyv.loader.safetensors.Shape;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,9 +131,7 @@ final class CudaDevice implements AutoCloseable {
 
     /** A scratch device tensor from the pool, freed with {@code scope}. */
     DeviceTensor scratch(List<DeviceBuffer> scope, String name, DType type, long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        DeviceBuffer b = pool.allocate(Math.max(4, n * type.byteSize()));
+        DeviceBuffer b = pool.allocate(Math.max(4, Shape.numel(shape) * type.byteSize()));
         scope.add(b);
         return DeviceTensor.at(name, b.address(), type, shape);
     }

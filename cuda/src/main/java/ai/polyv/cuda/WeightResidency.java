@@ -9,6 +9,7 @@ import ai.polyv.cuda.driver.DevicePointers;
 import ai.polyv.cuda.kernels.ConvertKernel;
 import ai.polyv.cuda.kernels.DeviceTensor;
 import ai.polyv.loader.safetensors.DType;
+import ai.polyv.loader.safetensors.Shape;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -83,8 +84,7 @@ final class WeightResidency {
         dev.bind();
         if (dtype == DType.F16) throw new IllegalArgumentException("randomWeight: dtype must be F32 or BF16, got F16");
         DType stored = precision == Precision.F32 ? DType.F32 : dtype;
-        long n = 1;
-        for (long d : shape) n = Math.multiplyExact(n, d);
+        long n = Shape.numel(shape);
         DeviceBuffer b = dev.pool.allocateDedicated(Math.max(1, n * stored.byteSize()));
         weights.add(b);
         if (n > 0) convert.randomUniform(dev.stream, b.address(), stored, n, seed, halfWidth);
