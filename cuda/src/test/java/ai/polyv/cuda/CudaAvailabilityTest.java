@@ -1,23 +1,22 @@
 package ai.polyv.cuda;
 
+import ai.polyv.core.backend.Backend;
 import ai.polyv.cuda.driver.CudaContext;
 import ai.polyv.cuda.driver.CudaProbe;
 import ai.polyv.cuda.driver.CudaUnavailableException;
+import ai.polyv.testsupport.ChildJvm;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import ai.polyv.core.backend.Backend;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
 
 /**
  * {@code Backend.named("cuda")} either works or says why not, in one line that names the missing piece.
@@ -31,11 +30,7 @@ class CudaAvailabilityTest {
 
     /** Runs CudaProbe's main in a fresh JVM that uses the NVIDIA driver only (never the emulated device). */
     private static String probeWithoutEmulation(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-Dpolyv.cuda=real", "-cp", ai.polyv.testsupport.ChildJvm.classPath(),
-                CudaProbe.class.getName()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(ChildJvm.command(List.of("-Dpolyv.cuda=real"), CudaProbe.class.getName(), args)).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "probe JVM did not finish");
         assertEquals(0, p.exitValue(), out);

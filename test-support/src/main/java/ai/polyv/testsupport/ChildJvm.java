@@ -5,6 +5,7 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -37,5 +38,17 @@ public final class ChildJvm {
     /** The {@code java} of this JVM. */
     public static String java() {
         return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    /**
+     * The command line of a child JVM running {@code mainClass} with {@code args}: this JVM's {@code java},
+     * native access enabled, the JVM {@code options}, and {@link #classPath()}.
+     */
+    public static List<String> command(List<String> options, String mainClass, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(options);
+        cmd.addAll(List.of("-cp", classPath(), mainClass));
+        cmd.addAll(List.of(args));
+        return cmd;
     }
 }

@@ -1,17 +1,17 @@
 package ai.polyv.tests;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import ai.polyv.cuda.driver.CudaProbe;
+import ai.polyv.testsupport.ChildJvm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The CLI's CUDA path on the emulated device ({@code POLYV_CUDA=emulated}, as a user without a GPU would
@@ -28,11 +28,7 @@ class EmulatedCudaCliTest {
     record Run(int status, String out, String err) {}
 
     private static Run polyv(boolean emulated, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xss8m",
-                "-cp", ai.polyv.testsupport.ChildJvm.classPath(), "ai.polyv.cli.Main"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
+        ProcessBuilder pb = new ProcessBuilder(ChildJvm.command(List.of("--add-modules", "jdk.incubator.vector", "-Xss8m"), "ai.polyv.cli.Main", args));
         pb.environment().remove("POLYV_CUDA");
         if (emulated) pb.environment().put("POLYV_CUDA", "emulated");
         Path err = Files.createTempFile("polyv-cli", ".err");

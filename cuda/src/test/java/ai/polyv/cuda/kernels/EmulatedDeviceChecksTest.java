@@ -1,24 +1,24 @@
 package ai.polyv.cuda.kernels;
 
-import static ai.polyv.loader.safetensors.DType.F32;
-import static ai.polyv.loader.safetensors.DType.I32;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import ai.polyv.cuda.driver.CudaContext;
 import ai.polyv.cuda.driver.CudaException;
 import ai.polyv.cuda.driver.CudaModule;
 import ai.polyv.cuda.driver.CudaProbe;
 import ai.polyv.cuda.driver.CudaStream;
+import ai.polyv.testsupport.ChildJvm;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import static ai.polyv.loader.safetensors.DType.F32;
+import static ai.polyv.loader.safetensors.DType.I32;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Every check of the emulated device bites through the whole stack (JCuda, the stand-in driver, the
@@ -46,9 +46,8 @@ class EmulatedDeviceChecksTest {
     })
     void aBrokenKernelIsReported(String kernel, int threads, String expectedError, String messagePart) throws Exception {
         assumeTrue(CudaProbe.probe().emulated(), () -> "the broken test kernels exist on the emulated device only; " + CudaProbe.probe().reason());
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Dpolyv.cuda=emulated",
-                "-cp", ai.polyv.testsupport.ChildJvm.classPath(), Child.class.getName(), kernel, Integer.toString(threads)));
+        List<String> cmd = ChildJvm.command(List.of("--add-modules", "jdk.incubator.vector", "-Dpolyv.cuda=emulated"),
+                Child.class.getName(), kernel, Integer.toString(threads));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish: " + out);
