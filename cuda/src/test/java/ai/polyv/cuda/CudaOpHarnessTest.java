@@ -11,6 +11,7 @@ import ai.polyv.cuda.driver.CudaEvent;
 import ai.polyv.cuda.driver.CudaGraph;
 import ai.polyv.cuda.driver.CudaProbe;
 import ai.polyv.cuda.kernels.Cases;
+import ai.polyv.cuda.kernels.Mismatches;
 import ai.polyv.loader.safetensors.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -153,20 +154,7 @@ class CudaOpHarnessTest {
             den += (double) ref[i] * ref[i];
         }
         double err = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-        if (err > tol) fail(what + ": relative L2 error " + err + " > " + tol + "; largest errors " + largestErrors(ref, got, 5));
-    }
-
-    /** The {@code n} elements with the largest absolute error: {@code [index] got X, expected Y}. */
-    private static String largestErrors(float[] ref, float[] got, int n) {
-        Integer[] order = new Integer[ref.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        java.util.Arrays.sort(order, (a, b) -> Double.compare(Math.abs((double) got[b] - ref[b]), Math.abs((double) got[a] - ref[a])));
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < Math.min(n, order.length); i++) {
-            int e = order[i];
-            sb.append(i > 0 ? ", " : "").append('[').append(e).append("] got ").append(got[e]).append(", expected ").append(ref[e]);
-        }
-        return sb.toString();
+        if (err > tol) fail(what + ": relative L2 error " + err + " > " + tol + "; largest errors " + Mismatches.largest(ref, got, 5));
     }
 
     private static void assertExact(String what, Both t) {

@@ -99,20 +99,7 @@ class PolyVKernelsGpuTest {
             maxErr = Math.max(maxErr, Math.abs(want[i] - got[i]));
         }
         assertTrue(maxErr <= relTol * maxRef, what + ": max abs error " + maxErr + " > " + relTol + " * max |ref| " + maxRef
-                + "; first mismatches " + firstMismatches(want, got, relTol * maxRef));
-    }
-
-    /** Up to five elements off by more than {@code tol}: {@code [index] got X, expected Y}. */
-    static String firstMismatches(float[] want, float[] got, double tol) {
-        StringBuilder b = new StringBuilder();
-        int shown = 0, total = 0;
-        for (int i = 0; i < want.length; i++) {
-            if (Math.abs(want[i] - got[i]) > tol || Float.isNaN(got[i]) != Float.isNaN(want[i])) {
-                if (shown++ < 5) b.append(shown > 1 ? ", " : "").append('[').append(i).append("] got ").append(got[i]).append(", expected ").append(want[i]);
-                total++;
-            }
-        }
-        return b.append(" (").append(total).append(" of ").append(want.length).append(" elements)").toString();
+                + "; largest errors " + Mismatches.largest(want, got, 5));
     }
 
     static void assertGuards(DeviceArena a, DeviceTensor... outs) {
