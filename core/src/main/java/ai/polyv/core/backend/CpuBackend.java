@@ -173,8 +173,8 @@ public final class CpuBackend implements Backend {
         ReferenceOps.requireF32("scatterAddScaled", src, out);
         int d = src.cols();
         ReferenceOps.requireShape("scatterAddScaled", "src", src, index.length, out.cols());
+        ReferenceOps.requireRows("scatterAddScaled", index, out.rows());
         for (int i = 0; i < index.length; i++) {
-            if (index[i] < 0 || index[i] >= out.rows()) throw new IndexOutOfBoundsException("scatterAddScaled: row " + index[i] + " of " + out);
             CpuKernels.axpy(scale[i], src.data(), (long) i * d, out.data(), (long) index[i] * d, d);
         }
     }
