@@ -633,8 +633,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void close() {
-        dev.bind();
-        fusedMoe.close();
+        fusedMoe.close();   // hands its blocks back to the pool; dev.close() binds the context and frees the device
         residency.clear();
         dev.close();
     }
